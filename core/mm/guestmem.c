@@ -1,0 +1,89 @@
+/* Guest memory access: permission checks against the page tracking, then a single copy
+ * through a platform mapping. */
+#include "mm/guestmem.h"
+
+#include <donjon/platform.h>
+
+#include "mm/pagestate.h"
+
+static bool guest_may_access(const struct guest_view *g, gpa_t gpa, size_t len, uint8_t need)
+{
+	if (!pagestate_range_valid(gpa, len)) {
+		return false;
+	}
+	uint64_t first = gpa_pfn(gpa);
+	uint64_t last = (gpa_val(gpa) + len - 1U) >> PAGE_SHIFT;
+
+	for (uint64_t pfn = first; pfn <= last; pfn++) {
+		gpa_t page = gpa_init(pfn << PAGE_SHIFT);
+		struct page_info info = pagestate_get(page);
+		bool own_ca = info.owner == PAGE_CA && gpa_pfn(g->own_caa) == pfn;
+
+		/* Guards the SVSM's pages, VMSAs, deposited memory and other vCPUs' calling
+		 * areas against being named as a buffer. */
+		if (info.owner != PAGE_GUEST && !own_ca) {
+			return false;
+		}
+		if (!info.validated || (info.perms[g->vmpl] & need) != need) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool svsmmem_copy_in(gpa_t gpa, void *dst, size_t len)
+{
+	const void *src = plat_map(gpa, len);
+
+	if (src == NULL) {
+		return false;
+	}
+	__builtin_memcpy(dst, src, len);
+	plat_unmap(src, len);
+	return true;
+}
+
+bool svsmmem_copy_out(gpa_t gpa, const void *src, size_t len)
+{
+	void *dst = plat_map(gpa, len);
+
+	if (dst == NULL) {
+		return false;
+	}
+	__builtin_memcpy(dst, src, len);
+	plat_unmap(dst, len);
+	return true;
+}
+
+bool svsmmem_zero(gpa_t gpa, size_t len)
+{
+	void *dst = plat_map(gpa, len);
+
+	if (dst == NULL) {
+		return false;
+	}
+	__builtin_memset(dst, 0, len);
+	plat_unmap(dst, len);
+	return true;
+}
+
+bool guestmem_copy_in(const struct guest_view *g, gpa_t gpa, void *dst, size_t len)
+{
+	if (!guest_may_access(g, gpa, len, RMP_PERM_READ)) {
+		return false;
+	}
+	return svsmmem_copy_in(gpa, dst, len);
+}
+
+bool guestmem_copy_out(const struct guest_view *g, gpa_t gpa, const void *src, size_t len)
+{
+	if (!guest_may_access(g, gpa, len, RMP_PERM_WRITE)) {
+		return false;
+	}
+	return svsmmem_copy_out(gpa, src, len);
+}
+
+bool guestmem_writable(const struct guest_view *g, gpa_t gpa, size_t len)
+{
+	return guest_may_access(g, gpa, len, RMP_PERM_WRITE);
+}

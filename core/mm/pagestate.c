@@ -1,0 +1,109 @@
+/* Per-4K page tracking: one 32-bit word per page. */
+#include "mm/pagestate.h"
+
+#include <donjon/platform.h>
+
+#define PS_OWNER_MASK 0x7U
+#define PS_VALIDATED (1U << 3)
+#define PS_SIZE_2M (1U << 4)
+#define PS_PERM_SHIFT(vmpl) (8U + 4U * ((vmpl) - 1U))
+
+static struct {
+	uint32_t *words;
+	uint64_t count;
+} table;
+
+size_t pagestate_table_size(uint64_t page_count)
+{
+	return (size_t)page_count * sizeof(uint32_t);
+}
+
+void pagestate_init(void *mem, uint64_t page_count)
+{
+	table.words = mem;
+	table.count = page_count;
+	for (uint64_t i = 0; i < page_count; i++) {
+		table.words[i] = PAGE_GUEST;
+	}
+}
+
+uint64_t pagestate_page_count(void)
+{
+	return table.count;
+}
+
+bool pagestate_range_valid(gpa_t gpa, uint64_t len)
+{
+	uint64_t end = 0;
+
+	/* Guards a guest-chosen address plus length wrapping past 2^64. */
+	if (__builtin_add_overflow(gpa_val(gpa), len, &end)) {
+		return false;
+	}
+	return len != 0U && end <= (table.count << PAGE_SHIFT);
+}
+
+struct page_info pagestate_get(gpa_t gpa)
+{
+	uint32_t w = table.words[gpa_pfn(gpa)];
+	struct page_info info = {
+		.owner = (enum page_owner)(w & PS_OWNER_MASK),
+		.validated = (w & PS_VALIDATED) != 0U,
+		.size = (w & PS_SIZE_2M) != 0U ? PAGE_2M : PAGE_4K,
+	};
+
+	for (unsigned vmpl = 1; vmpl < VMPL_COUNT; vmpl++) {
+		info.perms[vmpl] = (uint8_t)((w >> PS_PERM_SHIFT(vmpl)) & RMP_PERM_ALL);
+	}
+	return info;
+}
+
+bool pagestate_range_owned_by(gpa_t gpa, uint64_t len, enum page_owner owner)
+{
+	uint64_t first = gpa_pfn(gpa);
+	uint64_t last = (gpa_val(gpa) + len - 1U) >> PAGE_SHIFT;
+
+	for (uint64_t pfn = first; pfn <= last; pfn++) {
+		if ((table.words[pfn] & PS_OWNER_MASK) != (uint32_t)owner) {
+			return false;
+		}
+	}
+	return true;
+}
+
+void pagestate_set_owner(gpa_t gpa, uint64_t len, enum page_owner owner)
+{
+	uint64_t first = gpa_pfn(gpa);
+	uint64_t last = (gpa_val(gpa) + len - 1U) >> PAGE_SHIFT;
+
+	for (uint64_t pfn = first; pfn <= last; pfn++) {
+		table.words[pfn] = (table.words[pfn] & ~PS_OWNER_MASK) | (uint32_t)owner;
+	}
+}
+
+void pagestate_set_validated(gpa_t gpa, enum page_size size, bool validated)
+{
+	uint64_t first = gpa_pfn(gpa);
+	uint64_t count = page_size_bytes(size) >> PAGE_SHIFT;
+
+	for (uint64_t pfn = first; pfn < first + count; pfn++) {
+		uint32_t w = table.words[pfn] & ~(PS_VALIDATED | PS_SIZE_2M);
+
+		if (validated) {
+			w |= PS_VALIDATED | (size == PAGE_2M ? PS_SIZE_2M : 0U);
+		}
+		table.words[pfn] = w;
+	}
+}
+
+void pagestate_set_perms(gpa_t gpa, enum page_size size, unsigned vmpl, uint8_t perms)
+{
+	uint64_t first = gpa_pfn(gpa);
+	uint64_t count = page_size_bytes(size) >> PAGE_SHIFT;
+	uint32_t mask = RMP_PERM_ALL << PS_PERM_SHIFT(vmpl);
+
+	for (uint64_t pfn = first; pfn < first + count; pfn++) {
+		table.words[pfn] = (table.words[pfn] & ~mask) |
+				   ((uint32_t)(perms & RMP_PERM_ALL) << PS_PERM_SHIFT(vmpl));
+	}
+}

@@ -1,0 +1,39 @@
+/* Per-4K tracking of all guest memory: what the SVSM validated, at which size, which
+ * permissions it granted to VMPL1..3, and what the SVSM owns. The core's own record, kept
+ * in step with every PVALIDATE and RMPADJUST it performs. Callers hold the core lock. */
+#ifndef CORE_MM_PAGESTATE_H
+#define CORE_MM_PAGESTATE_H
+
+#include <donjon/types.h>
+
+enum page_owner {
+	PAGE_GUEST = 0,	  /* ordinary guest memory */
+	PAGE_SVSM = 1,	  /* the SVSM's own range */
+	PAGE_VMSA = 2,	  /* a guest vCPU's VMSA, registered by CREATE_VCPU */
+	PAGE_CA = 3,	  /* a vCPU's calling area */
+	PAGE_DEPOSIT = 4, /* memory the guest deposited with the SVSM */
+};
+
+struct page_info {
+	enum page_owner owner;
+	bool validated;
+	enum page_size size;
+	uint8_t perms[4]; /* index by VMPL; [0] is unused (VMPL0 has every permission) */
+};
+
+size_t pagestate_table_size(uint64_t page_count);
+void pagestate_init(void *table, uint64_t page_count);
+uint64_t pagestate_page_count(void);
+
+/* True if [gpa, gpa + len) lies inside guest memory, with no overflow. */
+bool pagestate_range_valid(gpa_t gpa, uint64_t len);
+
+struct page_info pagestate_get(gpa_t gpa);
+/* True if every page of [gpa, gpa + len) has owner `owner`. The range must be valid. */
+bool pagestate_range_owned_by(gpa_t gpa, uint64_t len, enum page_owner owner);
+
+void pagestate_set_owner(gpa_t gpa, uint64_t len, enum page_owner owner);
+void pagestate_set_validated(gpa_t gpa, enum page_size size, bool validated);
+void pagestate_set_perms(gpa_t gpa, enum page_size size, unsigned vmpl, uint8_t perms);
+
+#endif

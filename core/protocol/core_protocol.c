@@ -1,0 +1,498 @@
+/* The SVSM core protocol (protocol 0, version 1): every call of spec 58019 section 6.
+ * Each handler runs with the core lock held (see svsm_internal.h). Guest structures are
+ * copied in once, checked, then acted on; results are copied out. */
+#include <donjon/platform.h>
+#include <donjon/svsm_abi.h>
+#include <donjon/vmsa.h>
+
+#include "mm/deposit.h"
+#include "mm/guestmem.h"
+#include "mm/pageops.h"
+#include "mm/pagestate.h"
+#include "svsm_internal.h"
+
+/* PVALIDATE validates at most this much memory per call and then answers INCOMPLETE, so
+ * that one call never holds a vCPU (and the core lock) for long; Linux and OVMF repeat
+ * the call and it resumes at `next`. */
+#define PVALIDATE_BUDGET_BYTES (64ULL << 20)
+
+/* A copied-in list: header plus entries, at most one page. Guarded by the core lock. */
+static uint64_t list_entries[SVSM_LIST_MAX_ENTRIES];
+static uint8_t vmsa_copy[PAGE_SIZE];
+
+static uint32_t rmp_to_svsm(enum rmp_result r)
+{
+	switch (r) {
+	case RMP_SUCCESS:
+		return SVSM_SUCCESS;
+	case RMP_FAIL_INPUT:
+		return SVSM_ERR_PVALIDATE_FAIL_INPUT;
+	case RMP_FAIL_PERMISSION:
+		return SVSM_ERR_RMPADJUST_FAIL_PERMISSION;
+	case RMP_FAIL_SIZEMISMATCH:
+		return SVSM_ERR_PVALIDATE_FAIL_SIZEMISMATCH;
+	case RMP_NO_UPDATE:
+		return SVSM_ERR_PVALIDATE_NO_CHANGE;
+	case RMP_FAULT:
+		return SVSM_ERR_INVALID_ADDRESS;
+	default:
+		return SVSM_ERR_PVALIDATE_FAIL_UNKNOWN;
+	}
+}
+
+/* A guest page the caller may hand to the SVSM: inside guest memory, ordinary guest
+ * memory (not the SVSM's, not a VMSA, CA or deposit), validated at 4K and writable by
+ * the caller. */
+static bool is_callers_plain_page(const struct svsm_call *call, gpa_t gpa)
+{
+	if (!pagestate_range_valid(gpa, PAGE_SIZE)) {
+		return false;
+	}
+	struct page_info info = pagestate_get(gpa);
+	uint8_t rw = RMP_PERM_READ | RMP_PERM_WRITE;
+
+	return info.owner == PAGE_GUEST && info.validated && info.size == PAGE_4K &&
+	       (info.perms[call->view.vmpl] & rw) == rw;
+}
+
+static void release_caa(gpa_t caa, const struct vcpu_rec *leaving)
+{
+	if (!vcpu_caa_in_use(caa, leaving)) {
+		pagestate_set_owner(caa, PAGE_SIZE, PAGE_GUEST);
+	}
+}
+
+static uint32_t core_remap_ca(struct svsm_call *call)
+{
+	gpa_t new_caa = gpa_init(call->regs->rcx);
+	uint8_t zero = 0;
+
+	if (!gpa_is_aligned(new_caa, PAGE_SIZE)) {
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	if (gpa_pfn(new_caa) == gpa_pfn(call->vcpu->caa)) {
+		return SVSM_SUCCESS;
+	}
+	/* Guards the SVSM's pages, VMSAs and every other vCPU's calling area. */
+	if (!is_callers_plain_page(call, new_caa) ||
+	    !svsmmem_copy_out(new_caa, &zero, sizeof(zero))) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	pagestate_set_owner(new_caa, PAGE_SIZE, PAGE_CA);
+	gpa_t old_caa = call->vcpu->caa;
+
+	call->vcpu->caa = new_caa;
+	release_caa(old_caa, NULL);
+	return SVSM_SUCCESS;
+}
+
+/* Copy in a PVALIDATE or DEPOSIT_MEM list at gpa: checks alignment, the header, and that
+ * the list lies in one page. On success list_entries[next..entries) hold the entries. */
+static uint32_t list_copy_in(const struct svsm_call *call, gpa_t gpa, struct svsm_list_hdr *hdr)
+{
+	uint64_t off = gpa_val(gpa) & (PAGE_SIZE - 1U);
+
+	if (!gpa_is_aligned(gpa, 8) || off + sizeof(*hdr) > PAGE_SIZE) {
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	if (!guestmem_copy_in(&call->view, gpa, hdr, sizeof(*hdr))) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	/* The reserved header word is not checked: Linux never writes it, and the calling
+	 * area's buffer is shared with other calls' structures. */
+	if (hdr->entries == 0U || hdr->next >= hdr->entries ||
+	    off + sizeof(*hdr) + (uint64_t)hdr->entries * SVSM_LIST_ENTRY_SIZE > PAGE_SIZE) {
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	gpa_t first = gpa_init(gpa_val(gpa) + sizeof(*hdr) + hdr->next * SVSM_LIST_ENTRY_SIZE);
+	size_t len = (size_t)(hdr->entries - hdr->next) * SVSM_LIST_ENTRY_SIZE;
+
+	if (!guestmem_copy_in(&call->view, first, &list_entries[hdr->next], len)) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	return SVSM_SUCCESS;
+}
+
+/* Report progress: `next` is written back for every outcome once processing started. */
+static uint32_t list_finish(const struct svsm_call *call, gpa_t gpa, uint16_t next,
+			    uint32_t result)
+{
+	gpa_t next_gpa = gpa_init(gpa_val(gpa) + SVSM_LIST_NEXT_OFF);
+
+	if (!guestmem_copy_out(&call->view, next_gpa, &next, sizeof(next))) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	return result;
+}
+
+/* Checks shared by PVALIDATE and DEPOSIT_MEM entries: size field, reserved bits, 2M
+ * alignment, range and ownership. */
+static uint32_t entry_target(uint64_t entry, uint64_t reserved, gpa_t *gpa, enum page_size *size)
+{
+	uint64_t size_field = entry & PVAL_ENTRY_SIZE_MASK;
+
+	if (size_field > PAGE_2M || (entry & reserved) != 0U) {
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	*size = (enum page_size)size_field;
+	*gpa = gpa_init(entry & LIST_ENTRY_GFN_MASK);
+	if (!gpa_is_aligned(*gpa, page_size_bytes(*size))) {
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	if (!pagestate_range_valid(*gpa, page_size_bytes(*size)) ||
+	    !pagestate_range_owned_by(*gpa, page_size_bytes(*size), PAGE_GUEST)) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	return SVSM_SUCCESS;
+}
+
+static uint32_t pvalidate_validate(const struct svsm_call *call, gpa_t gpa,
+				   enum page_size size, bool ignore_cf)
+{
+	enum rmp_result r = pageops_pvalidate(gpa, size, true);
+
+	if (r == RMP_NO_UPDATE) {
+		return ignore_cf ? SVSM_SUCCESS : SVSM_ERR_PVALIDATE_NO_CHANGE;
+	}
+	if (r != RMP_SUCCESS) {
+		return rmp_to_svsm(r);
+	}
+	/* A newly validated page may hold the host's or a previous owner's data. */
+	if (!svsmmem_zero(gpa, (size_t)page_size_bytes(size))) {
+		(void)pageops_pvalidate(gpa, size, false);
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	r = pageops_grant(gpa, size, call->view.vmpl);
+	if (r != RMP_SUCCESS) {
+		(void)pageops_revoke(gpa, size);
+		(void)pageops_pvalidate(gpa, size, false);
+	}
+	return rmp_to_svsm(r);
+}
+
+static uint32_t pvalidate_rescind(gpa_t gpa, enum page_size size, bool ignore_cf)
+{
+	struct page_info before = pagestate_get(gpa);
+	enum rmp_result r = pageops_revoke(gpa, size);
+
+	/* RMPADJUST answers FAIL_INPUT on a page that is not validated; PVALIDATE then
+	 * reports that nothing changed. */
+	if (r != RMP_SUCCESS && r != RMP_FAIL_INPUT) {
+		return rmp_to_svsm(r);
+	}
+	r = pageops_pvalidate(gpa, size, false);
+	if (r == RMP_SUCCESS) {
+		return SVSM_SUCCESS;
+	}
+	if (before.validated) {
+		(void)pageops_restore(gpa, size, before.perms);
+	}
+	if (r == RMP_NO_UPDATE) {
+		return ignore_cf ? SVSM_SUCCESS : SVSM_ERR_PVALIDATE_NO_CHANGE;
+	}
+	return rmp_to_svsm(r);
+}
+
+static uint32_t core_pvalidate(struct svsm_call *call)
+{
+	gpa_t list = gpa_init(call->regs->rcx);
+	struct svsm_list_hdr hdr = { 0 };
+	uint32_t result = list_copy_in(call, list, &hdr);
+	uint64_t done_bytes = 0;
+
+	if (result != SVSM_SUCCESS) {
+		return result;
+	}
+	for (uint16_t i = hdr.next; i < hdr.entries; i++) {
+		uint64_t entry = list_entries[i];
+		enum page_size size = PAGE_4K;
+		gpa_t gpa = gpa_init(0);
+
+		result = entry_target(entry, PVAL_ENTRY_RESERVED, &gpa, &size);
+		if (result == SVSM_SUCCESS) {
+			bool ignore_cf = (entry & PVAL_ENTRY_IGNORE_CF) != 0U;
+
+			result = (entry & PVAL_ENTRY_VALIDATE) != 0U
+					 ? pvalidate_validate(call, gpa, size, ignore_cf)
+					 : pvalidate_rescind(gpa, size, ignore_cf);
+		}
+		if (result != SVSM_SUCCESS) {
+			return list_finish(call, list, i, result);
+		}
+		done_bytes += page_size_bytes(size);
+		if (done_bytes >= PVALIDATE_BUDGET_BYTES && i + 1U < hdr.entries) {
+			return list_finish(call, list, (uint16_t)(i + 1U), SVSM_ERR_INCOMPLETE);
+		}
+	}
+	return list_finish(call, list, hdr.entries, SVSM_SUCCESS);
+}
+
+/* The VMSA the guest built, checked as spec 58019 requires for CREATE_VCPU. */
+static bool vmsa_acceptable(const struct svsm_call *call, uint8_t *vmpl)
+{
+	uint64_t efer = 0;
+	uint64_t features = 0;
+
+	__builtin_memcpy(&efer, &vmsa_copy[VMSA_EFER_OFF], sizeof(efer));
+	__builtin_memcpy(&features, &vmsa_copy[VMSA_SEV_FEATURES_OFF], sizeof(features));
+	*vmpl = vmsa_copy[VMSA_VMPL_OFF];
+	return *vmpl != 0U && *vmpl >= call->view.vmpl && *vmpl < VMPL_COUNT &&
+	       (efer & EFER_SVME) != 0U && features == svsm_cfg.sev_features;
+}
+
+static uint32_t core_create_vcpu(struct svsm_call *call)
+{
+	gpa_t vmsa = gpa_init(call->regs->rcx);
+	gpa_t caa = gpa_init(call->regs->rdx);
+	uint64_t apic_id = call->regs->r8;
+	uint8_t vmpl = 0;
+
+	if (!gpa_is_aligned(vmsa, PAGE_SIZE) || !gpa_is_aligned(caa, PAGE_SIZE) ||
+	    apic_id >= vcpu_apic_count()) {
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	const struct vcpu_rec *cur = vcpu_current((unsigned)apic_id);
+	/* Linux re-onlining a CPU passes the calling area its old VMSA already uses. */
+	bool caa_ok = is_callers_plain_page(call, caa) ||
+		      (cur != NULL && gpa_pfn(cur->caa) == gpa_pfn(caa) &&
+		       pagestate_get(caa).owner == PAGE_CA && !vcpu_caa_in_use(caa, cur));
+
+	if (gpa_pfn(vmsa) == gpa_pfn(caa) || !is_callers_plain_page(call, vmsa) || !caa_ok) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	if (!vcpu_has_room()) {
+		return SVSM_ERR_INVALID_REQUEST;
+	}
+	struct page_info before = pagestate_get(vmsa);
+	enum rmp_result r = pageops_revoke(vmsa, PAGE_4K);
+
+	/* From here the guest can no longer change the VMSA, so the copy checked below is
+	 * what the vCPU will run. */
+	if (r != RMP_SUCCESS) {
+		return rmp_to_svsm(r);
+	}
+	uint32_t result = SVSM_ERR_INVALID_PARAMETER;
+
+	if (!svsmmem_copy_in(vmsa, vmsa_copy, sizeof(vmsa_copy))) {
+		result = SVSM_ERR_INVALID_ADDRESS;
+		goto out_restore;
+	}
+	if (!vmsa_acceptable(call, &vmpl)) {
+		goto out_restore;
+	}
+	r = pageops_make_vmsa(vmsa, vmpl);
+	if (r != RMP_SUCCESS) {
+		result = rmp_to_svsm(r);
+		goto out_restore;
+	}
+	(void)vcpu_add(vmsa, caa, (uint32_t)apic_id, vmpl, false);
+	pagestate_set_owner(vmsa, PAGE_SIZE, PAGE_VMSA);
+	pagestate_set_owner(caa, PAGE_SIZE, PAGE_CA);
+	return SVSM_SUCCESS;
+
+out_restore:
+	(void)pageops_restore(vmsa, PAGE_4K, before.perms);
+	return result;
+}
+
+static uint32_t core_delete_vcpu(struct svsm_call *call)
+{
+	gpa_t vmsa = gpa_init(call->regs->rcx);
+	uint64_t efer = 0;
+
+	if (!gpa_is_aligned(vmsa, PAGE_SIZE)) {
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	struct vcpu_rec *rec = vcpu_find_vmsa(vmsa);
+
+	if (rec == NULL || rec->startup || rec->vmpl < call->view.vmpl) {
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	gpa_t efer_gpa = gpa_init(gpa_val(vmsa) + VMSA_EFER_OFF);
+
+	/* With EFER.SVME clear the VMSA can no longer be run. */
+	if (!svsmmem_copy_in(efer_gpa, &efer, sizeof(efer))) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	efer &= ~EFER_SVME;
+	if (!svsmmem_copy_out(efer_gpa, &efer, sizeof(efer))) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	enum rmp_result r = pageops_grant(vmsa, PAGE_4K, call->view.vmpl);
+
+	if (r != RMP_SUCCESS) {
+		return rmp_to_svsm(r);
+	}
+	pagestate_set_owner(vmsa, PAGE_SIZE, PAGE_GUEST);
+	release_caa(rec->caa, rec);
+	if (rec == call->vcpu) {
+		call->vcpu_gone = true;
+	}
+	vcpu_remove(rec);
+	return SVSM_SUCCESS;
+}
+
+/* SVSM_MEM_AVAILABLE in the startup vCPU's calling area tells the guest whether
+ * WITHDRAW_MEM has pages to give back. */
+static void publish_mem_available(void)
+{
+	const struct vcpu_rec *bsp = vcpu_current(0);
+	uint8_t available = deposit_count() != 0U ? 1U : 0U;
+
+	if (bsp != NULL) {
+		gpa_t flag = gpa_init(gpa_val(bsp->caa) + SVSM_CA_MEM_AVAILABLE_OFF);
+
+		(void)svsmmem_copy_out(flag, &available, sizeof(available));
+	}
+}
+
+static uint32_t deposit_one(uint64_t entry)
+{
+	enum page_size size = PAGE_4K;
+	gpa_t gpa = gpa_init(0);
+	uint32_t result = entry_target(entry, DEPOSIT_ENTRY_RESERVED, &gpa, &size);
+
+	if (result != SVSM_SUCCESS) {
+		return result;
+	}
+	/* WITHDRAW_MEM hands back 4 KiB pages and RMPADJUST cannot split a 2M RMP entry,
+	 * so only 4K pages can be deposited. */
+	if (size != PAGE_4K) {
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	struct page_info before = pagestate_get(gpa);
+
+	if (!before.validated || before.size != PAGE_4K) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	enum rmp_result r = pageops_revoke(gpa, PAGE_4K);
+
+	if (r != RMP_SUCCESS) {
+		(void)pageops_restore(gpa, PAGE_4K, before.perms);
+		return rmp_to_svsm(r);
+	}
+	if (!deposit_push(gpa)) {
+		(void)pageops_restore(gpa, PAGE_4K, before.perms);
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	pagestate_set_owner(gpa, PAGE_SIZE, PAGE_DEPOSIT);
+	return SVSM_SUCCESS;
+}
+
+static uint32_t core_deposit_mem(struct svsm_call *call)
+{
+	gpa_t list = gpa_init(call->regs->rcx);
+	struct svsm_list_hdr hdr = { 0 };
+	uint32_t result = list_copy_in(call, list, &hdr);
+	uint16_t i = hdr.next;
+
+	if (result != SVSM_SUCCESS) {
+		return result;
+	}
+	for (; i < hdr.entries && result == SVSM_SUCCESS; i++) {
+		result = deposit_one(list_entries[i]);
+	}
+	publish_mem_available();
+	if (result != SVSM_SUCCESS) {
+		return list_finish(call, list, (uint16_t)(i - 1U), result);
+	}
+	return list_finish(call, list, hdr.entries, SVSM_SUCCESS);
+}
+
+static uint32_t core_withdraw_mem(struct svsm_call *call)
+{
+	gpa_t out = gpa_init(call->regs->rcx);
+	uint64_t off = gpa_val(out) & (PAGE_SIZE - 1U);
+
+	/* The area must hold the header and at least one entry inside its page. */
+	if (!gpa_is_aligned(out, 8) || off + WITHDRAW_HDR_SIZE + 8U > PAGE_SIZE) {
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	uint64_t capacity = (PAGE_SIZE - off - WITHDRAW_HDR_SIZE) / 8U;
+	uint64_t count = deposit_count() < capacity ? deposit_count() : capacity;
+	gpa_t entries = gpa_init(gpa_val(out) + WITHDRAW_HDR_SIZE);
+	uint16_t n = 0;
+
+	/* Check every byte the answer will occupy before any page changes hands. */
+	if (!guestmem_writable(&call->view, out, WITHDRAW_HDR_SIZE + count * 8U)) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	for (; n < count; n++) {
+		gpa_t page = gpa_init(0);
+
+		if (!deposit_pop(&page)) {
+			break;
+		}
+		/* The page held the pool's link and may have held SVSM data. */
+		if (!svsmmem_zero(page, PAGE_SIZE) ||
+		    pageops_grant(page, PAGE_4K, call->view.vmpl) != RMP_SUCCESS) {
+			(void)pageops_revoke(page, PAGE_4K);
+			(void)deposit_push(page);
+			break;
+		}
+		pagestate_set_owner(page, PAGE_SIZE, PAGE_GUEST);
+		list_entries[n] = gpa_val(page);
+	}
+	publish_mem_available();
+	if (!guestmem_copy_out(&call->view, entries, list_entries, (size_t)n * 8U) ||
+	    !guestmem_copy_out(&call->view, out, &n, sizeof(n))) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	return SVSM_SUCCESS;
+}
+
+static uint32_t core_query_protocol(struct svsm_call *call)
+{
+	uint64_t protocol = call->regs->rcx >> 32;
+	uint32_t version = (uint32_t)call->regs->rcx;
+
+	call->regs->rcx = 0;
+	if (protocol == SVSM_PROTOCOL_CORE && version >= SVSM_CORE_VERSION_MIN &&
+	    version <= SVSM_CORE_VERSION_MAX) {
+		call->regs->rcx = ((uint64_t)SVSM_CORE_VERSION_MAX << 32) | SVSM_CORE_VERSION_MIN;
+	}
+	return SVSM_SUCCESS;
+}
+
+/* vTOM is not offered: the query says so (RCX = 0) and a configuration request with
+ * valid reserved bits is refused with INVALID_REQUEST, as the spec allows. */
+static uint32_t core_configure_vtom(struct svsm_call *call)
+{
+	uint64_t rcx = call->regs->rcx;
+
+	if ((rcx & VTOM_QUERY) != 0U) {
+		if ((rcx & ~VTOM_QUERY) != 0U) {
+			return SVSM_ERR_INVALID_PARAMETER;
+		}
+		call->regs->rcx = 0;
+		return SVSM_SUCCESS;
+	}
+	if ((rcx & VTOM_CFG_RESERVED) != 0U) {
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	return SVSM_ERR_INVALID_REQUEST;
+}
+
+uint32_t core_protocol_call(struct svsm_call *call, uint32_t call_id)
+{
+	switch (call_id) {
+	case SVSM_CORE_REMAP_CA:
+		return core_remap_ca(call);
+	case SVSM_CORE_PVALIDATE:
+		return core_pvalidate(call);
+	case SVSM_CORE_CREATE_VCPU:
+		return core_create_vcpu(call);
+	case SVSM_CORE_DELETE_VCPU:
+		return core_delete_vcpu(call);
+	case SVSM_CORE_DEPOSIT_MEM:
+		return core_deposit_mem(call);
+	case SVSM_CORE_WITHDRAW_MEM:
+		return core_withdraw_mem(call);
+	case SVSM_CORE_QUERY_PROTOCOL:
+		return core_query_protocol(call);
+	case SVSM_CORE_CONFIGURE_VTOM:
+		return core_configure_vtom(call);
+	default:
+		return SVSM_ERR_UNSUPPORTED_CALL;
+	}
+}

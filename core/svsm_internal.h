@@ -1,0 +1,41 @@
+/* State and helpers shared inside core/: the configuration the launch gave, the core
+ * lock, and the call being handled.
+ *
+ * Lock order: svsm_lock (this file; every call holds it from the calling-area check to
+ * the clearing of call_pending) before any platform lock (the sim's machine lock). No
+ * other lock is taken inside core/. */
+#ifndef CORE_SVSM_INTERNAL_H
+#define CORE_SVSM_INTERNAL_H
+
+#include <donjon/svsm.h>
+
+#include "lock.h"
+#include "mm/guestmem.h"
+#include "vcpu/vcpu.h"
+
+struct svsm_config {
+	uint64_t mem_size;
+	gpa_t svsm_base;
+	uint64_t svsm_size;
+	unsigned guest_vmpl;
+	uint64_t sev_features; /* the startup vCPU's; CREATE_VCPU must match it */
+};
+
+extern struct svsm_config svsm_cfg;
+extern struct spinlock svsm_lock;
+
+struct svsm_call {
+	struct vcpu_rec *vcpu;	/* the VMSA the call came from */
+	struct guest_view view; /* its VMPL and the calling area it called through */
+	struct svsm_regs *regs;
+	bool vcpu_gone; /* DELETE_VCPU removed the caller's own VMSA */
+};
+
+/* Route a call to its protocol. Returns the 32-bit result for RAX. */
+uint32_t svsm_dispatch(struct svsm_call *call);
+uint32_t core_protocol_call(struct svsm_call *call, uint32_t call_id);
+
+/* Reset the deposited-memory pool (at init). */
+void deposit_pool_init(void);
+
+#endif

@@ -1,0 +1,90 @@
+/* The vCPU table: a fixed array of VMSA records and a current record per APIC ID. */
+#include "vcpu/vcpu.h"
+
+#include <donjon/svsm.h>
+
+static struct {
+	struct vcpu_rec recs[VCPU_RECORDS_MAX];
+	struct vcpu_rec *current[SVSM_MAX_VCPUS];
+	unsigned apic_count;
+} vcpus;
+
+void vcpu_table_init(unsigned apic_count)
+{
+	for (unsigned i = 0; i < VCPU_RECORDS_MAX; i++) {
+		vcpus.recs[i].used = false;
+	}
+	for (unsigned i = 0; i < SVSM_MAX_VCPUS; i++) {
+		vcpus.current[i] = NULL;
+	}
+	vcpus.apic_count = apic_count;
+}
+
+unsigned vcpu_apic_count(void)
+{
+	return vcpus.apic_count;
+}
+
+struct vcpu_rec *vcpu_find_vmsa(gpa_t vmsa)
+{
+	for (unsigned i = 0; i < VCPU_RECORDS_MAX; i++) {
+		if (vcpus.recs[i].used && gpa_val(vcpus.recs[i].vmsa) == gpa_val(vmsa)) {
+			return &vcpus.recs[i];
+		}
+	}
+	return NULL;
+}
+
+struct vcpu_rec *vcpu_current(unsigned apic_id)
+{
+	return apic_id < vcpus.apic_count ? vcpus.current[apic_id] : NULL;
+}
+
+struct vcpu_rec *vcpu_add(gpa_t vmsa, gpa_t caa, uint32_t apic_id, uint8_t vmpl, bool startup)
+{
+	for (unsigned i = 0; i < VCPU_RECORDS_MAX; i++) {
+		struct vcpu_rec *rec = &vcpus.recs[i];
+
+		if (!rec->used) {
+			rec->vmsa = vmsa;
+			rec->caa = caa;
+			rec->apic_id = apic_id;
+			rec->vmpl = vmpl;
+			rec->startup = startup;
+			rec->used = true;
+			vcpus.current[apic_id] = rec;
+			return rec;
+		}
+	}
+	return NULL;
+}
+
+void vcpu_remove(struct vcpu_rec *rec)
+{
+	if (vcpus.current[rec->apic_id] == rec) {
+		vcpus.current[rec->apic_id] = NULL;
+	}
+	rec->used = false;
+}
+
+bool vcpu_caa_in_use(gpa_t caa, const struct vcpu_rec *except)
+{
+	for (unsigned i = 0; i < VCPU_RECORDS_MAX; i++) {
+		const struct vcpu_rec *rec = &vcpus.recs[i];
+
+		if (rec->used && rec != except && gpa_pfn(rec->caa) == gpa_pfn(caa)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool vcpu_has_room(void)
+{
+	for (unsigned i = 0; i < VCPU_RECORDS_MAX; i++) {
+		if (!vcpus.recs[i].used) {
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,35 @@
+/* The guest vCPUs the SVSM knows: each registered VMSA with its calling area, APIC ID and
+ * VMPL, and which VMSA is current for each APIC ID. Callers hold the core lock. */
+#ifndef CORE_VCPU_VCPU_H
+#define CORE_VCPU_VCPU_H
+
+#include <donjon/types.h>
+
+/* Linux creates a replacement VMSA before it deletes the old one, so an APIC ID can have
+ * a few registered VMSAs at once. */
+#define VCPU_RECORDS_MAX 256U
+
+struct vcpu_rec {
+	gpa_t vmsa;
+	gpa_t caa;
+	uint32_t apic_id;
+	uint8_t vmpl;
+	bool used;
+	bool startup; /* created by the SVSM at launch: the guest may not delete it */
+};
+
+void vcpu_table_init(unsigned apic_count);
+unsigned vcpu_apic_count(void);
+
+struct vcpu_rec *vcpu_find_vmsa(gpa_t vmsa);
+struct vcpu_rec *vcpu_current(unsigned apic_id);
+
+/* Register a VMSA and make it current for its APIC ID. NULL if the table is full. */
+struct vcpu_rec *vcpu_add(gpa_t vmsa, gpa_t caa, uint32_t apic_id, uint8_t vmpl, bool startup);
+void vcpu_remove(struct vcpu_rec *rec);
+bool vcpu_has_room(void);
+
+/* True if a registered VMSA other than `except` uses caa as its calling area. */
+bool vcpu_caa_in_use(gpa_t caa, const struct vcpu_rec *except);
+
+#endif

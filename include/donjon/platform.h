@@ -1,0 +1,48 @@
+/* What core/ may ask of a machine. One implementation per platform (sim, native, snp),
+ * chosen at link time. Every call returns the architectural result so core/ maps it to
+ * SVSM result codes in one place (core/protocol/core_protocol.c). */
+#ifndef DONJON_PLATFORM_H
+#define DONJON_PLATFORM_H
+
+#include <donjon/types.h>
+
+/* Results of PVALIDATE and RMPADJUST: EAX values, plus CF=1 and a fault. */
+enum rmp_result {
+	RMP_SUCCESS = 0,
+	RMP_FAIL_INPUT = 1,
+	RMP_FAIL_PERMISSION = 2,
+	RMP_FAIL_SIZEMISMATCH = 6,
+	/* PVALIDATE set CF=1: the validated bit already had the requested value. */
+	RMP_NO_UPDATE = 0x10,
+	/* The instruction faulted (#NPF/#GP): the page is not assigned to this guest, lies
+	 * outside guest memory, or the caller may not run the instruction. */
+	RMP_FAULT = 0x100,
+};
+
+/* VMPL permission mask bits (RMPADJUST RDX[15:8], one nibble per VMPL). */
+#define RMP_PERM_READ 0x1U
+#define RMP_PERM_WRITE 0x2U
+#define RMP_PERM_EXEC_USER 0x4U
+#define RMP_PERM_EXEC_SUPER 0x8U
+#define RMP_PERM_ALL 0xFU
+
+#define VMPL_COUNT 4U
+
+/* PVALIDATE at VMPL0 on the page (4K or 2M, aligned) at gpa. */
+enum rmp_result plat_pvalidate(gpa_t gpa, enum page_size size, bool validate);
+
+/* RMPADJUST at VMPL0: give target_vmpl (1..3) the permission mask perms; vmsa sets or
+ * clears the page's VMSA bit. */
+enum rmp_result plat_rmpadjust(gpa_t gpa, enum page_size size, unsigned target_vmpl,
+			       uint8_t perms, bool vmsa);
+
+/* Map [gpa, gpa + len) for the SVSM's own (VMPL0) access. Returns NULL if any page of
+ * the range is not accessible to VMPL0 (not assigned or not validated); the caller then
+ * treats the address as invalid. The mapping is valid until plat_unmap. */
+void *plat_map(gpa_t gpa, size_t len);
+void plat_unmap(const void *ptr, size_t len);
+
+/* Fill buf with entropy. Returns false if the platform has none to give. */
+bool plat_random(void *buf, size_t len);
+
+#endif

@@ -1,0 +1,58 @@
+/* The entry points a platform uses to start Donjon's core and to hand it guest exits. */
+#ifndef DONJON_SVSM_H
+#define DONJON_SVSM_H
+
+#include <donjon/types.h>
+
+#define SVSM_MAX_VCPUS 64U
+
+struct svsm_vcpu_boot {
+	gpa_t vmsa; /* the startup VMSA, inside the SVSM range */
+	gpa_t caa;  /* its calling area, a validated guest page */
+};
+
+/* What the launch left in memory and where. All gPAs are 4 KiB aligned. */
+struct svsm_boot {
+	uint64_t mem_size;
+	gpa_t svsm_base;
+	uint64_t svsm_size;
+	gpa_t secrets;	     /* the SVSM's secrets page (PSP-created, in the SVSM range) */
+	gpa_t guest_secrets; /* the guest's copy, validated at launch, outside the range */
+	unsigned guest_vmpl;
+	unsigned vcpu_count;
+	struct svsm_vcpu_boot vcpus[SVSM_MAX_VCPUS];
+	void *state; /* svsm_state_size(mem_size) bytes of SVSM memory for core's tables */
+	size_t state_size;
+};
+
+struct svsm_regs {
+	uint64_t rax;
+	uint64_t rcx;
+	uint64_t rdx;
+	uint64_t r8;
+	uint64_t r9;
+};
+
+enum svsm_exit_result {
+	SVSM_EXIT_RESUME,    /* a call was handled; regs hold the results */
+	SVSM_EXIT_SPURIOUS,  /* not a request (no call pending, wrong exit, unknown VMSA) */
+	SVSM_EXIT_VCPU_GONE, /* the vCPU deleted its own VMSA: it does not resume */
+};
+
+size_t svsm_state_size(uint64_t mem_size);
+
+/* Take over the machine described by boot: page tracking, grants to the guest's launch
+ * pages, the guest's secrets page. Returns false if boot is inconsistent. */
+bool svsm_init(const struct svsm_boot *boot);
+
+/* The guest on apic_id exited from the VMSA at vmsa with exit_code and registers regs.
+ * Recognises a genuine request (VMGEXIT, call_pending == 1 in that vCPU's calling area),
+ * runs it and clears call_pending. Safe to call from several CPUs at once. */
+enum svsm_exit_result svsm_handle_exit(unsigned apic_id, gpa_t vmsa, uint64_t exit_code,
+				       struct svsm_regs *regs);
+
+/* The current VMSA and calling area of a vCPU (gpa 0 if it has none). */
+gpa_t svsm_vcpu_vmsa(unsigned apic_id);
+gpa_t svsm_vcpu_caa(unsigned apic_id);
+
+#endif

@@ -1,0 +1,484 @@
+/* The SEV-SNP machine model: memory, RMP, instructions, host side, launch. */
+#include "machine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <donjon/svsm_abi.h>
+
+static struct sim_machine *current_machine;
+
+struct sim_machine *sim_current(void)
+{
+	return current_machine;
+}
+
+static bool page_in_memory(const struct sim_machine *m, uint64_t gpa, uint64_t len)
+{
+	uint64_t end = 0;
+
+	return len != 0U && !__builtin_add_overflow(gpa, len, &end) && end <= m->mem_size;
+}
+
+static struct rmp_entry *rmp_at(struct sim_machine *m, uint64_t gpa)
+{
+	return &m->rmp[gpa >> PAGE_SHIFT];
+}
+
+/* PVALIDATE (AMD APM vol. 3): only VMPL0; the page must be assigned to the guest (else
+ * #NPF); the request size must match the RMP entry's size; CF=1 if nothing changes. */
+static enum rmp_result pvalidate_locked(struct sim_machine *m, unsigned vmpl, uint64_t gpa,
+					enum page_size size, bool validate)
+{
+	uint64_t bytes = page_size_bytes(size);
+	uint64_t count = bytes >> PAGE_SHIFT;
+
+	if (vmpl != 0U || !page_in_memory(m, gpa, bytes)) {
+		return RMP_FAULT;
+	}
+	if ((gpa & (bytes - 1U)) != 0U) {
+		return RMP_FAIL_INPUT;
+	}
+	for (uint64_t i = 0; i < count; i++) {
+		const struct rmp_entry *e = rmp_at(m, gpa + i * PAGE_SIZE);
+
+		if (!e->assigned) {
+			return RMP_FAULT;
+		}
+		if (e->size_2m != (size == PAGE_2M)) {
+			return RMP_FAIL_SIZEMISMATCH;
+		}
+	}
+	if (rmp_at(m, gpa)->validated == validate) {
+		return RMP_NO_UPDATE;
+	}
+	for (uint64_t i = 0; i < count; i++) {
+		rmp_at(m, gpa + i * PAGE_SIZE)->validated = validate;
+	}
+	return RMP_SUCCESS;
+}
+
+/* RMPADJUST: only towards a less privileged VMPL, never granting more than the caller
+ * has; the page must be assigned and validated; the VMSA bit only from VMPL0 (ignored
+ * elsewhere). */
+static enum rmp_result rmpadjust_locked(struct sim_machine *m, unsigned vmpl, uint64_t gpa,
+					enum page_size size, unsigned target, uint8_t perms,
+					bool vmsa)
+{
+	uint64_t bytes = page_size_bytes(size);
+	uint64_t count = bytes >> PAGE_SHIFT;
+
+	if (vmpl >= VMPL_COUNT || !page_in_memory(m, gpa, bytes)) {
+		return RMP_FAULT;
+	}
+	if ((gpa & (bytes - 1U)) != 0U || (perms & ~RMP_PERM_ALL) != 0U) {
+		return RMP_FAIL_INPUT;
+	}
+	if (target <= vmpl || target >= VMPL_COUNT) {
+		return RMP_FAIL_PERMISSION;
+	}
+	for (uint64_t i = 0; i < count; i++) {
+		const struct rmp_entry *e = rmp_at(m, gpa + i * PAGE_SIZE);
+
+		if (!e->assigned) {
+			return RMP_FAULT;
+		}
+		if (e->size_2m != (size == PAGE_2M)) {
+			return RMP_FAIL_SIZEMISMATCH;
+		}
+		if (!e->validated) {
+			return RMP_FAIL_INPUT;
+		}
+		if (vmpl != 0U && (perms & ~e->perms[vmpl]) != 0U) {
+			return RMP_FAIL_PERMISSION;
+		}
+	}
+	for (uint64_t i = 0; i < count; i++) {
+		struct rmp_entry *e = rmp_at(m, gpa + i * PAGE_SIZE);
+
+		e->perms[target] = perms;
+		if (vmpl == 0U) {
+			e->vmsa = vmsa;
+		}
+	}
+	return RMP_SUCCESS;
+}
+
+enum rmp_result sim_pvalidate(struct sim_machine *m, unsigned vmpl, gpa_t gpa,
+			      enum page_size size, bool validate)
+{
+	pthread_mutex_lock(&m->lock);
+	enum rmp_result r = pvalidate_locked(m, vmpl, gpa_val(gpa), size, validate);
+
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+enum rmp_result sim_rmpadjust(struct sim_machine *m, unsigned vmpl, gpa_t gpa,
+			      enum page_size size, unsigned target_vmpl, uint8_t perms, bool vmsa)
+{
+	pthread_mutex_lock(&m->lock);
+	enum rmp_result r =
+		rmpadjust_locked(m, vmpl, gpa_val(gpa), size, target_vmpl, perms, vmsa);
+
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+/* Why a private access at vmpl to [gpa, gpa + len) faults, or NULL if it does not. */
+static const char *access_fault(struct sim_machine *m, unsigned vmpl, uint64_t gpa,
+				uint64_t len, uint8_t need)
+{
+	if (!page_in_memory(m, gpa, len)) {
+		return "outside guest memory";
+	}
+	for (uint64_t p = gpa & ~(PAGE_SIZE - 1U); p < gpa + len; p += PAGE_SIZE) {
+		const struct rmp_entry *e = rmp_at(m, p);
+
+		if (!e->assigned) {
+			return "#NPF: page not assigned to the guest";
+		}
+		if (!e->validated) {
+			return "#VC: page not validated";
+		}
+		if (vmpl != 0U && (e->perms[vmpl] & need) != need) {
+			return need == RMP_PERM_WRITE ? "#NPF: VMPL lacks write permission"
+						      : "#NPF: VMPL lacks read permission";
+		}
+	}
+	return NULL;
+}
+
+const char *sim_guest_read(struct sim_machine *m, unsigned vmpl, gpa_t gpa, void *buf,
+			   size_t len)
+{
+	pthread_mutex_lock(&m->lock);
+	const char *fault = access_fault(m, vmpl, gpa_val(gpa), len, RMP_PERM_READ);
+
+	if (fault == NULL) {
+		memcpy(buf, m->mem + gpa_val(gpa), len);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return fault;
+}
+
+const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, const void *buf,
+			    size_t len)
+{
+	pthread_mutex_lock(&m->lock);
+	const char *fault = access_fault(m, vmpl, gpa_val(gpa), len, RMP_PERM_WRITE);
+
+	if (fault == NULL) {
+		memcpy(m->mem + gpa_val(gpa), buf, len);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return fault;
+}
+
+bool sim_rmp_entry(struct sim_machine *m, gpa_t gpa, struct rmp_entry *out)
+{
+	if (!page_in_memory(m, gpa_val(gpa), 1)) {
+		return false;
+	}
+	pthread_mutex_lock(&m->lock);
+	*out = *rmp_at(m, gpa_val(gpa));
+	pthread_mutex_unlock(&m->lock);
+	return true;
+}
+
+/* The hypervisor's RMPUPDATE for a page state change: a fresh entry, not validated, no
+ * lower-VMPL permissions. A 4K change inside a 2M entry smashes it first, as KVM does. */
+const char *sim_host_psc(struct sim_machine *m, gpa_t gpa, enum page_size size,
+			 enum psc_op op)
+{
+	uint64_t base = gpa_val(gpa);
+	uint64_t bytes = page_size_bytes(size);
+	uint64_t region = base & ~(PAGE_SIZE_2M - 1U);
+
+	if ((base & (bytes - 1U)) != 0U) {
+		return "address not aligned to the page size";
+	}
+	if (!page_in_memory(m, base, bytes) || (op == PSC_PSMASH && size != PAGE_2M)) {
+		return op == PSC_PSMASH ? "psmash takes a 2m page" : "outside guest memory";
+	}
+	pthread_mutex_lock(&m->lock);
+	if (size == PAGE_4K && page_in_memory(m, region, PAGE_SIZE_2M) &&
+	    rmp_at(m, region)->size_2m) {
+		for (uint64_t i = 0; i < PAGES_PER_2M; i++) {
+			rmp_at(m, region + i * PAGE_SIZE)->size_2m = false;
+		}
+	}
+	for (uint64_t p = base; p < base + bytes; p += PAGE_SIZE) {
+		struct rmp_entry *e = rmp_at(m, p);
+
+		if (op == PSC_PSMASH) {
+			e->size_2m = false;
+			continue;
+		}
+		*e = (struct rmp_entry){
+			.assigned = op == PSC_PRIVATE,
+			.size_2m = op == PSC_PRIVATE && size == PAGE_2M,
+		};
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+/* AP creation (GHCB NAE 0x8000_0013): the host runs `vmsa` for apic_id from now on. The
+ * hardware only enters a page whose RMP entry says VMSA. */
+const char *sim_host_ap_create(struct sim_machine *m, unsigned apic_id, gpa_t vmsa)
+{
+	const char *err = NULL;
+
+	if (apic_id >= m->vcpu_count) {
+		return "no such vCPU";
+	}
+	if ((gpa_val(vmsa) & (PAGE_SIZE - 1U)) != 0U || !page_in_memory(m, gpa_val(vmsa), 1)) {
+		return "VMSA address invalid";
+	}
+	pthread_mutex_lock(&m->lock);
+	const struct rmp_entry *e = rmp_at(m, gpa_val(vmsa));
+
+	if (!e->assigned || !e->validated || !e->vmsa) {
+		err = "page is not a VMSA in the RMP";
+	} else {
+		m->vcpus[apic_id].vmsa = vmsa;
+		m->vcpus[apic_id].runnable = true;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (err == NULL) {
+		/* The guest set this vCPU's calling area in CREATE_VCPU. */
+		m->vcpus[apic_id].caa = svsm_vcpu_caa(apic_id);
+	}
+	return err;
+}
+
+static uint64_t vmsa_get(const struct sim_machine *m, gpa_t vmsa, unsigned off)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, m->mem + gpa_val(vmsa) + off, sizeof(v));
+	return v;
+}
+
+static void vmsa_put(struct sim_machine *m, gpa_t vmsa, unsigned off, uint64_t v)
+{
+	memcpy(m->mem + gpa_val(vmsa) + off, &v, sizeof(v));
+}
+
+static const unsigned reg_offsets[5] = { VMSA_RAX_OFF, VMSA_RCX_OFF, VMSA_RDX_OFF,
+					 VMSA_R8_OFF, VMSA_R9_OFF };
+
+static void regs_to_vmsa(struct sim_machine *m, gpa_t vmsa, const struct svsm_regs *r)
+{
+	const uint64_t v[5] = { r->rax, r->rcx, r->rdx, r->r8, r->r9 };
+
+	for (unsigned i = 0; i < 5; i++) {
+		vmsa_put(m, vmsa, reg_offsets[i], v[i]);
+	}
+}
+
+static void regs_from_vmsa(const struct sim_machine *m, gpa_t vmsa, struct svsm_regs *r)
+{
+	r->rax = vmsa_get(m, vmsa, VMSA_RAX_OFF);
+	r->rcx = vmsa_get(m, vmsa, VMSA_RCX_OFF);
+	r->rdx = vmsa_get(m, vmsa, VMSA_RDX_OFF);
+	r->r8 = vmsa_get(m, vmsa, VMSA_R8_OFF);
+	r->r9 = vmsa_get(m, vmsa, VMSA_R9_OFF);
+}
+
+const char *sim_vcpu_call(struct sim_machine *m, unsigned apic_id, struct svsm_regs *regs,
+			  enum sim_call_status *status)
+{
+	uint8_t flag = 1;
+	const char *fault = NULL;
+
+	if (apic_id >= m->vcpu_count) {
+		return "no such vCPU";
+	}
+	struct sim_vcpu *v = &m->vcpus[apic_id];
+	struct rmp_entry e;
+
+	/* VMRUN needs a VMSA page with EFER.SVME set. */
+	if (!v->runnable || !sim_rmp_entry(m, v->vmsa, &e) || !e.vmsa ||
+	    (vmsa_get(m, v->vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U) {
+		return "vCPU has no runnable VMSA";
+	}
+	unsigned vmpl = m->mem[gpa_val(v->vmsa) + VMSA_VMPL_OFF];
+	gpa_t caa = v->caa;
+	uint64_t request = regs->rax;
+	uint64_t new_caa = regs->rcx;
+
+	fault = sim_guest_write(m, vmpl, caa, &flag, 1);
+	if (fault != NULL) {
+		return fault;
+	}
+	regs_to_vmsa(m, v->vmsa, regs);
+	vmsa_put(m, v->vmsa, VMSA_EXIT_CODE_OFF, VMEXIT_VMGEXIT);
+
+	/* The host switches to VMPL0, which handles the exit and resumes the guest. */
+	struct svsm_regs svsm_view;
+
+	regs_from_vmsa(m, v->vmsa, &svsm_view);
+	enum svsm_exit_result res = svsm_handle_exit(
+		apic_id, v->vmsa, vmsa_get(m, v->vmsa, VMSA_EXIT_CODE_OFF), &svsm_view);
+
+	if (res == SVSM_EXIT_VCPU_GONE) {
+		v->runnable = false;
+		*status = SIM_CALL_STOPPED;
+		return NULL;
+	}
+	if (res == SVSM_EXIT_RESUME) {
+		regs_to_vmsa(m, v->vmsa, &svsm_view);
+	}
+	regs_from_vmsa(m, v->vmsa, regs);
+
+	/* The guest's xchg of call_pending with 0. */
+	flag = 0;
+	fault = sim_guest_read(m, vmpl, caa, &flag, 1);
+	if (fault == NULL) {
+		uint8_t zero = 0;
+
+		fault = sim_guest_write(m, vmpl, caa, &zero, 1);
+	}
+	if (fault != NULL) {
+		return fault;
+	}
+	if (flag != 0U) {
+		return "call_pending still set: the SVSM did not handle the call";
+	}
+	if (request == (((uint64_t)SVSM_PROTOCOL_CORE << 32) | SVSM_CORE_REMAP_CA) &&
+	    regs->rax == SVSM_SUCCESS) {
+		v->caa = gpa_init(new_caa);
+	}
+	*status = SIM_CALL_DONE;
+	return NULL;
+}
+
+/* The launch: the PSP measures and validates the SVSM range (ZERO pages, then the
+ * SECRETS and CPUID pages) and the guest's launch pages, then the startup VMSAs. */
+static void launch(struct sim_machine *m, struct svsm_boot *boot)
+{
+	for (uint64_t p = SIM_SVSM_BASE; p < SIM_SVSM_BASE + SIM_SVSM_SIZE; p += PAGE_SIZE) {
+		enum snp_page_type type = SNP_PAGE_ZERO;
+
+		if (p == SIM_SECRETS) {
+			type = SNP_PAGE_SECRETS;
+			psp_fill_secrets(&m->psp, m->mem + p);
+		} else if (p == SIM_CPUID) {
+			type = SNP_PAGE_CPUID;
+		} else if (p >= SIM_VMSA_BASE && p < SIM_VMSA_BASE + m->vcpu_count * PAGE_SIZE) {
+			continue;
+		}
+		psp_launch_update(&m->psp, type, p, NULL);
+		rmp_at(m, p)->validated = true;
+	}
+	uint64_t guest_pages[1 + SVSM_MAX_VCPUS];
+	unsigned n = 0;
+
+	guest_pages[n++] = SIM_GUEST_SECRETS;
+	for (unsigned i = 0; i < m->vcpu_count; i++) {
+		guest_pages[n++] = SIM_CAA_BASE + i * PAGE_SIZE;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		psp_launch_update(&m->psp, SNP_PAGE_NORMAL, guest_pages[i], m->mem + guest_pages[i]);
+		rmp_at(m, guest_pages[i])->validated = true;
+	}
+	for (unsigned i = 0; i < m->vcpu_count; i++) {
+		uint64_t vmsa = SIM_VMSA_BASE + i * PAGE_SIZE;
+
+		m->mem[vmsa + VMSA_VMPL_OFF] = SIM_GUEST_VMPL;
+		vmsa_put(m, gpa_init(vmsa), VMSA_EFER_OFF, EFER_SVME);
+		vmsa_put(m, gpa_init(vmsa), VMSA_SEV_FEATURES_OFF, SIM_SEV_FEATURES);
+		psp_launch_update(&m->psp, SNP_PAGE_VMSA, SNP_VMSA_MEASURE_GPA, m->mem + vmsa);
+		rmp_at(m, vmsa)->validated = true;
+		rmp_at(m, vmsa)->vmsa = true;
+		boot->vcpus[i] = (struct svsm_vcpu_boot){
+			.vmsa = gpa_init(vmsa),
+			.caa = gpa_init(SIM_CAA_BASE + i * PAGE_SIZE),
+		};
+		m->vcpus[i] = (struct sim_vcpu){
+			.vmsa = gpa_init(vmsa),
+			.caa = boot->vcpus[i].caa,
+			.runnable = true,
+		};
+	}
+}
+
+struct sim_machine *sim_create(uint64_t mem_size, unsigned vcpu_count, char *err, size_t errlen)
+{
+	if (mem_size < SIM_MEM_MIN || mem_size > SIM_MEM_MAX || (mem_size & (PAGE_SIZE - 1U))) {
+		(void)snprintf(err, errlen, "memory size must be a multiple of 4K from 16M to 64G");
+		return NULL;
+	}
+	if (vcpu_count == 0U || vcpu_count > SVSM_MAX_VCPUS) {
+		(void)snprintf(err, errlen, "vCPU count must be 1 to %u", SVSM_MAX_VCPUS);
+		return NULL;
+	}
+	struct sim_machine *m = calloc(1, sizeof(*m));
+	struct svsm_boot boot = {
+		.mem_size = mem_size,
+		.svsm_base = gpa_init(SIM_SVSM_BASE),
+		.svsm_size = SIM_SVSM_SIZE,
+		.secrets = gpa_init(SIM_SECRETS),
+		.guest_secrets = gpa_init(SIM_GUEST_SECRETS),
+		.guest_vmpl = SIM_GUEST_VMPL,
+		.vcpu_count = vcpu_count,
+		.state_size = svsm_state_size(mem_size),
+	};
+
+	if (m == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&m->lock, NULL);
+	m->mem_size = mem_size;
+	m->vcpu_count = vcpu_count;
+	/* Untouched pages of a private anonymous mapping read as zero and cost nothing. */
+	void *mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	m->mem = mem == MAP_FAILED ? NULL : mem;
+	m->rmp = calloc(mem_size >> PAGE_SHIFT, sizeof(*m->rmp));
+	m->svsm_state = malloc(boot.state_size);
+	if (m->mem == NULL || m->rmp == NULL || m->svsm_state == NULL || !psp_init(&m->psp)) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out_free;
+	}
+	for (uint64_t i = 0; i < mem_size >> PAGE_SHIFT; i++) {
+		m->rmp[i].assigned = true;
+	}
+	boot.state = m->svsm_state;
+	launch(m, &boot);
+	current_machine = m;
+	if (!svsm_init(&boot)) {
+		(void)snprintf(err, errlen, "the SVSM core refused the launch layout");
+		goto out_free;
+	}
+	return m;
+
+out_free:
+	sim_destroy(m);
+	return NULL;
+}
+
+void sim_destroy(struct sim_machine *m)
+{
+	if (m == NULL) {
+		return;
+	}
+	if (current_machine == m) {
+		current_machine = NULL;
+	}
+	if (m->psp.chip_key != NULL) {
+		psp_fini(&m->psp);
+	}
+	if (m->mem != NULL) {
+		munmap(m->mem, m->mem_size);
+	}
+	free(m->rmp);
+	free(m->svsm_state);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}

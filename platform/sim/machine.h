@@ -1,0 +1,104 @@
+/* A hosted model of an SEV-SNP machine: guest memory, the RMP, the host (hypervisor) side
+ * and the platform security processor, with Donjon's core running at VMPL0.
+ *
+ * Lock order: the core lock (core/svsm_internal.h) before sim_machine.lock. The machine
+ * lock guards the RMP and the vCPU bindings; it is never held while calling into core/. */
+#ifndef PLATFORM_SIM_MACHINE_H
+#define PLATFORM_SIM_MACHINE_H
+
+#include <pthread.h>
+
+#include <donjon/platform.h>
+#include <donjon/svsm.h>
+#include <donjon/vmsa.h>
+
+#include "psp.h"
+
+/* Launch layout of a simulated machine. */
+#define SIM_MEM_MIN (16ULL << 20)
+#define SIM_MEM_MAX (64ULL << 30)
+#define SIM_MEM_DEFAULT (256ULL << 20)
+#define SIM_GUEST_SECRETS 0x1000ULL
+#define SIM_CAA_BASE 0x10000ULL /* vCPU i's first calling area at +i * 4K */
+#define SIM_SVSM_BASE 0x800000ULL
+#define SIM_SVSM_SIZE 0x400000ULL
+#define SIM_SECRETS (SIM_SVSM_BASE + 0x0000ULL)
+#define SIM_CPUID (SIM_SVSM_BASE + 0x1000ULL)
+#define SIM_VMSA_BASE (SIM_SVSM_BASE + 0x2000ULL) /* startup VMSA i at +i * 4K */
+#define SIM_GUEST_VMPL 2U
+#define SIM_SEV_FEATURES SEV_FEATURE_SNP_ACTIVE
+
+/* One RMP entry per 4 KiB page. A 2M RMP entry is 512 entries with size_2m set. */
+struct rmp_entry {
+	bool assigned; /* guest-private (else hypervisor/shared) */
+	bool validated;
+	bool size_2m;
+	bool vmsa;
+	uint8_t perms[VMPL_COUNT]; /* [0] unused: VMPL0 has every permission */
+};
+
+struct sim_vcpu {
+	gpa_t vmsa;    /* the VMSA the host runs for this vCPU at the guest's VMPL */
+	gpa_t caa;     /* the calling area the guest believes current */
+	bool runnable; /* the host has a VMSA for it */
+};
+
+enum psc_op {
+	PSC_PRIVATE = 1,
+	PSC_SHARED = 2,
+	PSC_PSMASH = 3,
+};
+
+struct sim_machine {
+	pthread_mutex_t lock;
+	uint8_t *mem;
+	uint64_t mem_size;
+	struct rmp_entry *rmp;
+	unsigned vcpu_count;
+	struct sim_vcpu vcpus[SVSM_MAX_VCPUS];
+	struct sim_psp psp;
+	void *svsm_state;
+};
+
+/* Build a machine with mem_size bytes and vcpu_count vCPUs, launch it (the PSP measures
+ * the SVSM range, secrets, CPUID and VMSA pages) and start Donjon's core on it. It
+ * becomes the machine behind the platform interface. NULL with a message in err on
+ * failure. */
+struct sim_machine *sim_create(uint64_t mem_size, unsigned vcpu_count, char *err, size_t errlen);
+void sim_destroy(struct sim_machine *m);
+/* The machine the platform interface acts on (the last one created). */
+struct sim_machine *sim_current(void);
+
+/* The instructions, executed at `vmpl`. */
+enum rmp_result sim_pvalidate(struct sim_machine *m, unsigned vmpl, gpa_t gpa,
+			      enum page_size size, bool validate);
+enum rmp_result sim_rmpadjust(struct sim_machine *m, unsigned vmpl, gpa_t gpa,
+			      enum page_size size, unsigned target_vmpl, uint8_t perms, bool vmsa);
+
+/* A private (C-bit) access by software at `vmpl` (1..3). NULL on success, otherwise the
+ * reason for the fault; a faulting access changes nothing. */
+const char *sim_guest_read(struct sim_machine *m, unsigned vmpl, gpa_t gpa, void *buf,
+			   size_t len);
+const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, const void *buf,
+			    size_t len);
+
+/* A copy of the RMP entry of the page holding gpa (false if outside memory). */
+bool sim_rmp_entry(struct sim_machine *m, gpa_t gpa, struct rmp_entry *out);
+
+/* Host side. NULL on success, otherwise why the host refused. */
+const char *sim_host_psc(struct sim_machine *m, gpa_t gpa, enum page_size size,
+			 enum psc_op op);
+const char *sim_host_ap_create(struct sim_machine *m, unsigned apic_id, gpa_t vmsa);
+
+enum sim_call_status {
+	SIM_CALL_DONE,	  /* the call ran; regs hold the results */
+	SIM_CALL_STOPPED, /* the vCPU deleted its own VMSA and no longer runs */
+};
+
+/* The guest on apic_id makes an SVSM call the way Linux does: call_pending = 1 in its
+ * calling area, VMGEXIT to VMPL0, then exchange call_pending with 0. NULL on success
+ * (status says how it ended), otherwise why the call could not be made or completed. */
+const char *sim_vcpu_call(struct sim_machine *m, unsigned apic_id, struct svsm_regs *regs,
+			  enum sim_call_status *status);
+
+#endif

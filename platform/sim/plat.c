@@ -1,0 +1,47 @@
+/* The platform interface on the simulated machine: core/ runs at VMPL0 of sim_current(). */
+#include <sys/random.h>
+
+#include <donjon/platform.h>
+
+#include "machine.h"
+
+enum rmp_result plat_pvalidate(gpa_t gpa, enum page_size size, bool validate)
+{
+	return sim_pvalidate(sim_current(), 0, gpa, size, validate);
+}
+
+enum rmp_result plat_rmpadjust(gpa_t gpa, enum page_size size, unsigned target_vmpl,
+			       uint8_t perms, bool vmsa)
+{
+	return sim_rmpadjust(sim_current(), 0, gpa, size, target_vmpl, perms, vmsa);
+}
+
+void *plat_map(gpa_t gpa, size_t len)
+{
+	struct sim_machine *m = sim_current();
+	struct rmp_entry e;
+	uint64_t end = 0;
+
+	if (len == 0U || __builtin_add_overflow(gpa_val(gpa), len, &end) || end > m->mem_size) {
+		return NULL;
+	}
+	/* VMPL0 reaches every validated private page; anything else would fault. */
+	for (uint64_t p = gpa_val(gpa) & ~(PAGE_SIZE - 1U); p < end; p += PAGE_SIZE) {
+		if (!sim_rmp_entry(m, gpa_init(p), &e) || !e.assigned || !e.validated) {
+			return NULL;
+		}
+	}
+	return m->mem + gpa_val(gpa);
+}
+
+void plat_unmap(const void *ptr, size_t len)
+{
+	/* Guest memory stays mapped in the simulator. */
+	(void)ptr;
+	(void)len;
+}
+
+bool plat_random(void *buf, size_t len)
+{
+	return getrandom(buf, len, 0) == (ssize_t)len;
+}

@@ -1,0 +1,50 @@
+/* The simulated platform security processor: the launch digest, the VMPCKs and secrets
+ * page, SNP guest messages, and attestation reports signed by a per-machine chip key
+ * (ECDSA P-384). Crypto is OpenSSL's. */
+#ifndef PLATFORM_SIM_PSP_H
+#define PLATFORM_SIM_PSP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <openssl/evp.h>
+
+#include <donjon/snp.h>
+
+#define PSP_VMPCK_COUNT 4U
+#define PSP_SECRETS_VERSION 3U
+#define PSP_DEFAULT_POLICY 0x30000ULL /* SMT allowed, reserved bit 17 set */
+
+struct sim_psp {
+	uint8_t launch_digest[SNP_DIGEST_SIZE];
+	uint8_t vmpck[PSP_VMPCK_COUNT][32];
+	uint64_t msg_count[PSP_VMPCK_COUNT]; /* per key: last response sequence number */
+	uint64_t policy;
+	uint8_t report_id[32];
+	uint8_t chip_id[64];
+	EVP_PKEY *chip_key;
+};
+
+/* A new PSP: fresh chip key, VMPCKs and report ID; launch digest zero. */
+bool psp_init(struct sim_psp *psp);
+void psp_fini(struct sim_psp *psp);
+
+/* LD = SHA-384(PAGE_INFO{LD, contents hash, type, gpa}). `page` (4 KiB) is hashed for
+ * NORMAL and VMSA pages and ignored (may be NULL) for the other types. */
+void psp_measure_page(uint8_t ld[SNP_DIGEST_SIZE], enum snp_page_type type, uint64_t gpa,
+		      const uint8_t *page);
+void psp_launch_update(struct sim_psp *psp, enum snp_page_type type, uint64_t gpa,
+		       const uint8_t *page);
+
+/* The SECRETS page the PSP fills at launch (4 KiB). */
+void psp_fill_secrets(const struct sim_psp *psp, uint8_t *page);
+
+/* Handle one SNP guest request: req and resp are 4 KiB message pages. Returns the
+ * firmware status (SNP_FW_*); resp is written only on success. */
+uint32_t psp_guest_request(struct sim_psp *psp, const uint8_t *req, uint8_t *resp);
+
+/* Write the chip key's public half as PEM. */
+bool psp_export_chip_key(const struct sim_psp *psp, FILE *out);
+
+#endif

@@ -1,0 +1,477 @@
+/* donjon-sim: an SEV-SNP machine with Donjon at VMPL0, driven by a line protocol on
+ * stdin/stdout (or a script with -s). Answers go to stdout, the log to stderr. The
+ * protocol is documented in docs/sim-protocol.md. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <donjon/svsm_abi.h>
+
+#include "machine.h"
+
+#define MAX_ARGS 8
+#define MAX_IO 65536U
+
+static struct sim_machine *machine;
+static bool quiet;
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end = NULL;
+
+	if (s == NULL || *s == '\0' || *s == '-') {
+		return false;
+	}
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return errno == 0 && *end == '\0';
+}
+
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char buf[64];
+	size_t len = strlen(s);
+	unsigned shift = 0;
+
+	if (len == 0 || len >= sizeof(buf)) {
+		return false;
+	}
+	memcpy(buf, s, len + 1);
+	switch (buf[len - 1]) {
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		break;
+	default:
+		break;
+	}
+	if (shift != 0U) {
+		buf[len - 1] = '\0';
+	}
+	if (!parse_u64(buf, out) || *out > (UINT64_MAX >> shift)) {
+		return false;
+	}
+	*out <<= shift;
+	return true;
+}
+
+static bool parse_vcpu(const char *s, unsigned *out)
+{
+	uint64_t v = 0;
+
+	if (!parse_u64(s, &v) || v >= machine->vcpu_count) {
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
+static size_t parse_hex_bytes(const char *s, uint8_t *out, size_t max)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+	}
+	size_t len = strlen(s);
+
+	if (len == 0 || len % 2U != 0U || len / 2U > max) {
+		return 0;
+	}
+	for (size_t i = 0; i < len / 2U; i++) {
+		int hi = hex_nibble(s[2 * i]);
+		int lo = hex_nibble(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			return 0;
+		}
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return len / 2U;
+}
+
+static void print_hex(const uint8_t *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		printf("%02x", b[i]);
+	}
+}
+
+static const char *call_name(uint64_t rax)
+{
+	static const char *const core_names[] = {
+		"REMAP_CA",    "PVALIDATE",    "CREATE_VCPU",	 "DELETE_VCPU",
+		"DEPOSIT_MEM", "WITHDRAW_MEM", "QUERY_PROTOCOL", "CONFIGURE_VTOM",
+	};
+
+	if ((rax >> 32) == SVSM_PROTOCOL_CORE && (uint32_t)rax < 8U) {
+		return core_names[(uint32_t)rax];
+	}
+	return "unknown";
+}
+
+static void cmd_info(void)
+{
+	printf("OK mem_size=0x%llx svsm_base=0x%llx svsm_size=0x%llx vcpus=%u\n",
+	       (unsigned long long)machine->mem_size, (unsigned long long)SIM_SVSM_BASE,
+	       (unsigned long long)SIM_SVSM_SIZE, machine->vcpu_count);
+}
+
+static void cmd_caa(int argc, char **argv)
+{
+	unsigned vcpu = 0;
+
+	if (argc != 2 || !parse_vcpu(argv[1], &vcpu)) {
+		printf("ERR usage: caa VCPU\n");
+		return;
+	}
+	printf("OK 0x%llx\n", (unsigned long long)gpa_val(svsm_vcpu_caa(vcpu)));
+}
+
+static void cmd_write(int argc, char **argv)
+{
+	static uint8_t buf[MAX_IO];
+	uint64_t gpa = 0;
+	size_t len = 0;
+
+	if (argc != 3 || !parse_u64(argv[1], &gpa) ||
+	    (len = parse_hex_bytes(argv[2], buf, sizeof(buf))) == 0) {
+		printf("ERR usage: write GPA HEXBYTES (at most %u bytes)\n", MAX_IO);
+		return;
+	}
+	const char *fault = sim_guest_write(machine, SIM_GUEST_VMPL, gpa_init(gpa), buf, len);
+
+	if (fault != NULL) {
+		printf("ERR %s\n", fault);
+		return;
+	}
+	printf("OK\n");
+}
+
+static void cmd_read(int argc, char **argv)
+{
+	static uint8_t buf[MAX_IO];
+	uint64_t gpa = 0;
+	uint64_t len = 0;
+
+	if (argc != 3 || !parse_u64(argv[1], &gpa) || !parse_u64(argv[2], &len) || len == 0 ||
+	    len > MAX_IO) {
+		printf("ERR usage: read GPA LEN (LEN 1 to %u)\n", MAX_IO);
+		return;
+	}
+	const char *fault = sim_guest_read(machine, SIM_GUEST_VMPL, gpa_init(gpa), buf, len);
+
+	if (fault != NULL) {
+		printf("ERR %s\n", fault);
+		return;
+	}
+	printf("OK ");
+	print_hex(buf, len);
+	printf("\n");
+}
+
+static void cmd_call(int argc, char **argv)
+{
+	unsigned vcpu = 0;
+	uint64_t v[5] = { 0 };
+	enum sim_call_status status = SIM_CALL_DONE;
+
+	if (argc != 7 || !parse_vcpu(argv[1], &vcpu)) {
+		printf("ERR usage: call VCPU RAX RCX RDX R8 R9\n");
+		return;
+	}
+	for (int i = 0; i < 5; i++) {
+		if (!parse_u64(argv[i + 2], &v[i])) {
+			printf("ERR usage: call VCPU RAX RCX RDX R8 R9\n");
+			return;
+		}
+	}
+	struct svsm_regs regs = { .rax = v[0], .rcx = v[1], .rdx = v[2], .r8 = v[3], .r9 = v[4] };
+	const char *err = sim_vcpu_call(machine, vcpu, &regs, &status);
+
+	if (err != NULL) {
+		printf("ERR %s\n", err);
+		return;
+	}
+	if (status == SIM_CALL_STOPPED) {
+		if (!quiet) {
+			fprintf(stderr, "svsm: vcpu%u %s: the vCPU deleted its own VMSA\n", vcpu,
+				call_name(v[0]));
+		}
+		printf("OK stopped\n");
+		return;
+	}
+	if (!quiet) {
+		fprintf(stderr, "svsm: vcpu%u %s(0x%llx, 0x%llx, 0x%llx) -> 0x%llx\n", vcpu,
+			call_name(v[0]), (unsigned long long)v[1], (unsigned long long)v[2],
+			(unsigned long long)v[3], (unsigned long long)regs.rax);
+	}
+	printf("OK 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx\n", (unsigned long long)regs.rax,
+	       (unsigned long long)regs.rcx, (unsigned long long)regs.rdx,
+	       (unsigned long long)regs.r8, (unsigned long long)regs.r9);
+}
+
+static void cmd_rmp(int argc, char **argv)
+{
+	uint64_t gpa = 0;
+	struct rmp_entry e;
+
+	if (argc != 2 || !parse_u64(argv[1], &gpa)) {
+		printf("ERR usage: rmp GPA\n");
+		return;
+	}
+	if (!sim_rmp_entry(machine, gpa_init(gpa), &e)) {
+		printf("ERR outside guest memory\n");
+		return;
+	}
+	printf("OK validated=%d size=%s vmsa=%d vmpl1=0x%x vmpl2=0x%x vmpl3=0x%x\n", e.validated,
+	       e.size_2m ? "2m" : "4k", e.vmsa, e.perms[1], e.perms[2], e.perms[3]);
+}
+
+static bool parse_page_size(const char *s, enum page_size *out)
+{
+	if (strcmp(s, "4k") == 0) {
+		*out = PAGE_4K;
+		return true;
+	}
+	if (strcmp(s, "2m") == 0) {
+		*out = PAGE_2M;
+		return true;
+	}
+	return false;
+}
+
+static void cmd_psc(int argc, char **argv)
+{
+	static const char *const ops[] = { "private", "shared", "psmash" };
+	static const enum psc_op op_values[] = { PSC_PRIVATE, PSC_SHARED, PSC_PSMASH };
+	uint64_t gpa = 0;
+	enum page_size size = PAGE_4K;
+	int op = -1;
+
+	for (int i = 0; argc == 4 && i < 3; i++) {
+		if (strcmp(argv[2], ops[i]) == 0) {
+			op = i;
+		}
+	}
+	if (argc != 4 || !parse_u64(argv[1], &gpa) || op < 0 || !parse_page_size(argv[3], &size)) {
+		printf("ERR usage: psc GPA private|shared|psmash 4k|2m\n");
+		return;
+	}
+	const char *err = sim_host_psc(machine, gpa_init(gpa), size, op_values[op]);
+
+	if (err != NULL) {
+		printf("ERR %s\n", err);
+		return;
+	}
+	printf("OK\n");
+}
+
+static void cmd_apcreate(int argc, char **argv)
+{
+	unsigned vcpu = 0;
+	uint64_t vmsa = 0;
+
+	if (argc != 3 || !parse_vcpu(argv[1], &vcpu) || !parse_u64(argv[2], &vmsa)) {
+		printf("ERR usage: apcreate VCPU VMSA\n");
+		return;
+	}
+	const char *err = sim_host_ap_create(machine, vcpu, gpa_init(vmsa));
+
+	if (err != NULL) {
+		printf("ERR %s\n", err);
+		return;
+	}
+	printf("OK\n");
+}
+
+static void cmd_measurement(int argc)
+{
+	if (argc != 1) {
+		printf("ERR usage: measurement\n");
+		return;
+	}
+	printf("OK ");
+	print_hex(machine->psp.launch_digest, SNP_DIGEST_SIZE);
+	printf("\n");
+}
+
+static void cmd_chipkey(int argc, char **argv)
+{
+	if (argc != 2) {
+		printf("ERR usage: chipkey FILE\n");
+		return;
+	}
+	FILE *f = fopen(argv[1], "w");
+
+	if (f == NULL) {
+		printf("ERR cannot write %s: %s\n", argv[1], strerror(errno));
+		return;
+	}
+	bool ok = psp_export_chip_key(&machine->psp, f);
+
+	if (fclose(f) != 0 || !ok) {
+		printf("ERR cannot write %s\n", argv[1]);
+		return;
+	}
+	printf("OK\n");
+}
+
+/* One command line; false for quit. */
+static bool run_line(char *line)
+{
+	char *argv[MAX_ARGS + 1];
+	int argc = 0;
+	char *save = NULL;
+
+	for (char *tok = strtok_r(line, " \t\r\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (argc == MAX_ARGS) {
+			printf("ERR too many arguments\n");
+			return true;
+		}
+		argv[argc++] = tok;
+	}
+	if (argc == 0 || argv[0][0] == '#') {
+		return true;
+	}
+	const char *cmd = argv[0];
+
+	if (strcmp(cmd, "quit") == 0) {
+		return false;
+	} else if (strcmp(cmd, "info") == 0 && argc == 1) {
+		cmd_info();
+	} else if (strcmp(cmd, "caa") == 0) {
+		cmd_caa(argc, argv);
+	} else if (strcmp(cmd, "write") == 0) {
+		cmd_write(argc, argv);
+	} else if (strcmp(cmd, "read") == 0) {
+		cmd_read(argc, argv);
+	} else if (strcmp(cmd, "call") == 0) {
+		cmd_call(argc, argv);
+	} else if (strcmp(cmd, "rmp") == 0) {
+		cmd_rmp(argc, argv);
+	} else if (strcmp(cmd, "psc") == 0) {
+		cmd_psc(argc, argv);
+	} else if (strcmp(cmd, "apcreate") == 0) {
+		cmd_apcreate(argc, argv);
+	} else if (strcmp(cmd, "measurement") == 0) {
+		cmd_measurement(argc);
+	} else if (strcmp(cmd, "chipkey") == 0) {
+		cmd_chipkey(argc, argv);
+	} else {
+		printf("ERR unknown command '%s' (info, caa, write, read, call, rmp, psc, "
+		       "apcreate, measurement, chipkey, quit)\n",
+		       cmd);
+	}
+	return true;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: donjon-sim [--mem SIZE] [--vcpus N] [-s FILE] [-q]\n"
+		     "  --mem SIZE   guest memory in bytes, K/M/G suffix allowed (default 256M)\n"
+		     "  --vcpus N    vCPUs, 1 to %u (default 1)\n"
+		     "  -s FILE      read commands from FILE instead of stdin\n"
+		     "  -q           no log on stderr\n"
+		     "Commands: see docs/sim-protocol.md\n",
+		SVSM_MAX_VCPUS);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mem", required_argument, NULL, 'm' },
+		{ "vcpus", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t mem = SIM_MEM_DEFAULT;
+	uint64_t vcpus = 1;
+	const char *script = NULL;
+	char err[128];
+	int c = 0;
+
+	while ((c = getopt_long(argc, argv, "s:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!parse_size(optarg, &mem)) {
+				fprintf(stderr, "donjon-sim: bad --mem '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'v':
+			if (!parse_u64(optarg, &vcpus) || vcpus > SVSM_MAX_VCPUS) {
+				fprintf(stderr, "donjon-sim: bad --vcpus '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 's':
+			script = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	FILE *in = script != NULL ? fopen(script, "r") : stdin;
+
+	if (in == NULL) {
+		fprintf(stderr, "donjon-sim: cannot open %s: %s\n", script, strerror(errno));
+		return 2;
+	}
+	machine = sim_create(mem, (unsigned)vcpus, err, sizeof(err));
+	if (machine == NULL) {
+		fprintf(stderr, "donjon-sim: %s\n", err);
+		return 2;
+	}
+	if (!quiet) {
+		fprintf(stderr, "sim: %u vCPU(s), 0x%llx bytes; Donjon at VMPL0 [0x%llx, +0x%llx)\n",
+			machine->vcpu_count, (unsigned long long)machine->mem_size,
+			(unsigned long long)SIM_SVSM_BASE, (unsigned long long)SIM_SVSM_SIZE);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	char *line = NULL;
+	size_t cap = 0;
+
+	while (getline(&line, &cap, in) != -1 && run_line(line)) {
+	}
+	free(line);
+	if (in != stdin) {
+		fclose(in);
+	}
+	sim_destroy(machine);
+	return 0;
+}
