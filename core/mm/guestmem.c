@@ -69,6 +69,9 @@ bool svsmmem_zero(gpa_t gpa, size_t len)
 
 bool guestmem_copy_in(const struct guest_view *g, gpa_t gpa, void *dst, size_t len)
 {
+	if (len == 0U) {
+		return true;
+	}
 	if (!guest_may_access(g, gpa, len, RMP_PERM_READ)) {
 		return false;
 	}
@@ -77,6 +80,9 @@ bool guestmem_copy_in(const struct guest_view *g, gpa_t gpa, void *dst, size_t l
 
 bool guestmem_copy_out(const struct guest_view *g, gpa_t gpa, const void *src, size_t len)
 {
+	if (len == 0U) {
+		return true;
+	}
 	if (!guest_may_access(g, gpa, len, RMP_PERM_WRITE)) {
 		return false;
 	}

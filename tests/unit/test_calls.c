@@ -1,0 +1,302 @@
+/* REMAP_CA, CREATE/DELETE_VCPU, DEPOSIT/WITHDRAW_MEM, QUERY_PROTOCOL, CONFIGURE_VTOM,
+ * dispatch errors and the request recognition. */
+#include <string.h>
+
+#include <donjon/svsm.h>
+
+#include "helpers.h"
+
+#define MEM (32ULL << 20)
+
+TEST(remap_ca_moves_the_calling_area)
+{
+	struct sim_machine *m = t_machine(MEM, 2);
+
+	t_validate_4k(m, 0x200000, 2);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_REMAP_CA), 0x200000, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(gpa_val(svsm_vcpu_caa(0)), 0x200000);
+	EXPECT_EQ(gpa_val(m->vcpus[0].caa), 0x200000);
+	/* Calls now go through the new area; the old one is plain guest memory again. */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_QUERY_PROTOCOL), 1, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_REMAP_CA), 0x200000, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_REMAP_CA), SIM_CAA_BASE, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(gpa_val(svsm_vcpu_caa(0)), SIM_CAA_BASE);
+	sim_destroy(m);
+}
+
+TEST(remap_ca_rejections_change_nothing)
+{
+	struct sim_machine *m = t_machine(MEM, 2);
+	struct svsm_regs out;
+
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_REMAP_CA), 0x200008, 0, 0, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_REMAP_CA), 0x200000, 0, 0, NULL),
+		  SVSM_ERR_INVALID_ADDRESS); /* not validated */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_REMAP_CA), SIM_SVSM_BASE + 0x9000, 0, 0, NULL),
+		  SVSM_ERR_INVALID_ADDRESS);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_REMAP_CA), SIM_VMSA_BASE, 0, 0, NULL),
+		  SVSM_ERR_INVALID_ADDRESS);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_REMAP_CA), SIM_CAA_BASE + PAGE_SIZE, 0, 0, &out),
+		  SVSM_ERR_INVALID_ADDRESS); /* vCPU 1's */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_REMAP_CA), MEM, 0, 0, NULL),
+		  SVSM_ERR_INVALID_ADDRESS);
+	EXPECT_EQ(out.rcx, SIM_CAA_BASE + PAGE_SIZE);
+	EXPECT_EQ(gpa_val(svsm_vcpu_caa(0)), SIM_CAA_BASE);
+	EXPECT_EQ(gpa_val(svsm_vcpu_caa(1)), SIM_CAA_BASE + PAGE_SIZE);
+	sim_destroy(m);
+}
+
+TEST(create_vcpu_then_run_it_then_delete)
+{
+	struct sim_machine *m = t_machine(MEM, 2);
+	uint64_t vmsa = 0x201000, caa = 0x202000;
+
+	t_validate_4k(m, 0x200000, 4);
+	t_build_vmsa(m, vmsa);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa, caa, 1, NULL), SVSM_SUCCESS);
+	struct rmp_entry r = t_rmp(m, vmsa);
+
+	EXPECT_TRUE(r.vmsa);
+	EXPECT_EQ(r.perms[1] | r.perms[2] | r.perms[3], 0);
+	EXPECT_EQ(gpa_val(svsm_vcpu_vmsa(1)), vmsa);
+	EXPECT_EQ(gpa_val(svsm_vcpu_caa(1)), caa);
+	/* The guest can no longer touch its VMSA; the host can now run it. */
+	uint64_t v = 0;
+
+	EXPECT_TRUE(sim_guest_write(m, 2, gpa_init(vmsa), &v, 8) != NULL);
+	EXPECT_TRUE(sim_host_ap_create(m, 1, gpa_init(vmsa)) == NULL);
+	EXPECT_EQ(t_call(m, 1, CORE(SVSM_CORE_QUERY_PROTOCOL), 1, 0, 0, NULL), SVSM_SUCCESS);
+	/* vCPU 0 deletes it: SVME cleared, page back to the guest. */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DELETE_VCPU), vmsa, 0, 0, NULL), SVSM_SUCCESS);
+	r = t_rmp(m, vmsa);
+	EXPECT_TRUE(!r.vmsa && r.validated);
+	EXPECT_EQ(r.perms[2], 0xF);
+	EXPECT_EQ(t_read_u64(m, vmsa + VMSA_EFER_OFF) & EFER_SVME, 0);
+	EXPECT_EQ(gpa_val(svsm_vcpu_vmsa(1)), 0);
+	EXPECT_EQ(t_call(m, 1, CORE(SVSM_CORE_QUERY_PROTOCOL), 1, 0, 0, NULL), ~0ULL);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DELETE_VCPU), vmsa, 0, 0, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	EXPECT_TRUE(t_tracking_matches_rmp(m));
+	sim_destroy(m);
+}
+
+TEST(create_vcpu_linux_replace_then_delete)
+{
+	struct sim_machine *m = t_machine(MEM, 2);
+
+	t_validate_4k(m, 0x200000, 6);
+	t_build_vmsa(m, 0x201000);
+	t_build_vmsa(m, 0x203000);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), 0x201000, 0x202000, 1, NULL),
+		  SVSM_SUCCESS);
+	/* CPU re-online: a new VMSA with the same per-CPU calling area, then the old one
+	 * goes. */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), 0x203000, 0x202000, 1, NULL),
+		  SVSM_SUCCESS);
+	EXPECT_EQ(gpa_val(svsm_vcpu_vmsa(1)), 0x203000);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DELETE_VCPU), 0x201000, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(gpa_val(svsm_vcpu_vmsa(1)), 0x203000);
+	EXPECT_EQ(gpa_val(svsm_vcpu_caa(1)), 0x202000);
+	EXPECT_TRUE(sim_host_ap_create(m, 1, gpa_init(0x203000)) == NULL);
+	EXPECT_EQ(t_call(m, 1, CORE(SVSM_CORE_QUERY_PROTOCOL), 1, 0, 0, NULL), SVSM_SUCCESS);
+	/* A vCPU that deletes its own VMSA gets no answer and stops. */
+	struct svsm_regs regs = { .rax = CORE(SVSM_CORE_DELETE_VCPU), .rcx = 0x203000 };
+	enum sim_call_status status = SIM_CALL_DONE;
+
+	EXPECT_TRUE(sim_vcpu_call(m, 1, &regs, &status) == NULL);
+	EXPECT_EQ(status, SIM_CALL_STOPPED);
+	EXPECT_TRUE(!t_rmp(m, 0x203000).vmsa);
+	EXPECT_TRUE(t_tracking_matches_rmp(m));
+	sim_destroy(m);
+}
+
+TEST(create_vcpu_rejections_restore_the_page)
+{
+	struct sim_machine *m = t_machine(MEM, 2);
+	uint64_t vmsa = 0x201000, caa = 0x202000;
+	uint64_t bad = 0;
+
+	t_validate_4k(m, 0x200000, 4);
+	t_build_vmsa(m, vmsa);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa + 8, caa, 1, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa, caa, 2, NULL),
+		  SVSM_ERR_INVALID_PARAMETER); /* unknown APIC ID */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa, vmsa, 1, NULL),
+		  SVSM_ERR_INVALID_ADDRESS);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), SIM_SVSM_BASE + 0x9000, caa, 1, NULL),
+		  SVSM_ERR_INVALID_ADDRESS);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa, SIM_CAA_BASE, 1, NULL),
+		  SVSM_ERR_INVALID_ADDRESS); /* vCPU 0's calling area */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa, 0x300000, 1, NULL),
+		  SVSM_ERR_INVALID_ADDRESS); /* not validated */
+	/* VMSA contents: VMPL0, SVME clear, other SEV features. */
+	m->mem[vmsa + VMSA_VMPL_OFF] = 0;
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa, caa, 1, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	m->mem[vmsa + VMSA_VMPL_OFF] = 1;
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa, caa, 1, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	t_build_vmsa(m, vmsa);
+	t_write_u64(m, vmsa + VMSA_EFER_OFF, 0);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa, caa, 1, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	t_build_vmsa(m, vmsa);
+	t_write_u64(m, vmsa + VMSA_SEV_FEATURES_OFF, SIM_SEV_FEATURES | (1ULL << 14));
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa, caa, 1, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	struct rmp_entry r = t_rmp(m, vmsa);
+
+	EXPECT_TRUE(!r.vmsa);
+	EXPECT_EQ(r.perms[1], 0xF);
+	EXPECT_EQ(r.perms[2], 0xF);
+	EXPECT_TRUE(sim_guest_write(m, 2, gpa_init(vmsa), &bad, 8) == NULL);
+	EXPECT_EQ(gpa_val(svsm_vcpu_vmsa(1)), SIM_VMSA_BASE + PAGE_SIZE);
+	/* The startup VMSAs are the SVSM's: the guest cannot delete them. */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DELETE_VCPU), SIM_VMSA_BASE + PAGE_SIZE, 0, 0, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DELETE_VCPU), 0x201800, 0, 0, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	EXPECT_TRUE(t_tracking_matches_rmp(m));
+	sim_destroy(m);
+}
+
+TEST(deposit_and_withdraw_memory)
+{
+	struct sim_machine *m = t_machine(MEM, 1);
+	uint64_t caa = SIM_CAA_BASE;
+	uint64_t e[3] = { 0x201000, 0x202000, 0x203000 };
+	uint64_t v = 0;
+
+	t_validate_4k(m, 0x200000, 4);
+	t_write_u64(m, 0x201000, 0xDEADBEEF);
+	t_list(m, 0x200000, 0, e, 3);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DEPOSIT_MEM), 0x200000, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(t_read_u16(m, 0x200002), 3);
+	EXPECT_EQ(t_rmp(m, 0x202000).perms[2], 0);
+	EXPECT_TRUE(sim_guest_read(m, 2, gpa_init(0x202000), &v, 8) != NULL);
+	EXPECT_EQ(m->mem[caa + SVSM_CA_MEM_AVAILABLE_OFF], 1);
+	/* Depositing a page twice, SVSM memory, a 2M page, reserved bits. */
+	t_list(m, 0x200000, 0, e, 1);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DEPOSIT_MEM), 0x200000, 0, 0, NULL),
+		  SVSM_ERR_INVALID_ADDRESS);
+	uint64_t badlist[4] = { SIM_SVSM_BASE + 0x9000, 0x400001, 0x204000 | 0x4, caa };
+
+	for (unsigned i = 0; i < 4; i++) {
+		t_list(m, 0x200000, 0, &badlist[i], 1);
+		EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DEPOSIT_MEM), 0x200000, 0, 0, NULL),
+			  i == 0 || i == 3 ? SVSM_ERR_INVALID_ADDRESS : SVSM_ERR_INVALID_PARAMETER);
+		EXPECT_EQ(t_read_u16(m, 0x200002), 0);
+	}
+	/* Withdraw two, then the last. Pages come back zeroed and accessible. */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_WITHDRAW_MEM), 0x200FE8, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(t_read_u16(m, 0x200FE8), 2);
+	EXPECT_EQ(t_read_u64(m, 0x200FF0), 0x203000);
+	EXPECT_EQ(t_read_u64(m, 0x200FF8), 0x202000);
+	EXPECT_EQ(t_rmp(m, 0x203000).perms[2], 0xF);
+	EXPECT_EQ(m->mem[caa + SVSM_CA_MEM_AVAILABLE_OFF], 1);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_WITHDRAW_MEM), 0x200000, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(t_read_u16(m, 0x200000), 1);
+	EXPECT_EQ(t_read_u64(m, 0x200008), 0x201000);
+	EXPECT_EQ(t_read_u64(m, 0x201000), 0);
+	EXPECT_EQ(m->mem[caa + SVSM_CA_MEM_AVAILABLE_OFF], 0);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_WITHDRAW_MEM), 0x200000, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(t_read_u16(m, 0x200000), 0);
+	/* No room for one entry; misaligned; not the guest's to write. */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_WITHDRAW_MEM), 0x200FF8, 0, 0, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_WITHDRAW_MEM), 0x200004, 0, 0, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_WITHDRAW_MEM), SIM_SVSM_BASE, 0, 0, NULL),
+		  SVSM_ERR_INVALID_ADDRESS);
+	EXPECT_TRUE(t_tracking_matches_rmp(m));
+	sim_destroy(m);
+}
+
+TEST(query_protocol_and_configure_vtom)
+{
+	struct sim_machine *m = t_machine(MEM, 1);
+	struct svsm_regs out;
+
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_QUERY_PROTOCOL), 1, 0, 0, &out), SVSM_SUCCESS);
+	EXPECT_EQ(out.rcx, 0x100000001ULL);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_QUERY_PROTOCOL), 2, 0, 0, &out), SVSM_SUCCESS);
+	EXPECT_EQ(out.rcx, 0);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_QUERY_PROTOCOL), 0x100000001ULL, 0, 0, &out),
+		  SVSM_SUCCESS);
+	EXPECT_EQ(out.rcx, 0);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CONFIGURE_VTOM), 1, 5, 6, &out), SVSM_SUCCESS);
+	EXPECT_EQ(out.rcx, 0);
+	EXPECT_EQ(out.rdx, 5);
+	EXPECT_EQ(out.r8, 6);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CONFIGURE_VTOM), 3, 0, 0, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CONFIGURE_VTOM), 0x20, 0, 0, NULL),
+		  SVSM_ERR_INVALID_PARAMETER);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CONFIGURE_VTOM), 0x100002, 0, 0, NULL),
+		  SVSM_ERR_INVALID_REQUEST);
+	sim_destroy(m);
+}
+
+TEST(dispatch_errors_are_zero_extended)
+{
+	struct sim_machine *m = t_machine(MEM, 1);
+	struct svsm_regs out;
+
+	EXPECT_EQ(t_call(m, 0, CORE(8), 0, 0, 0, &out), SVSM_ERR_UNSUPPORTED_CALL);
+	EXPECT_EQ(out.rax >> 32, 0);
+	EXPECT_EQ(t_call(m, 0, CALL(1, 0), 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_PROTOCOL);
+	EXPECT_EQ(t_call(m, 0, CALL(0xFFFFFFFFU, 6), 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_PROTOCOL);
+	EXPECT_EQ(t_call(m, 0, CORE(0xFFFFFFFFU), 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_CALL);
+	sim_destroy(m);
+}
+
+TEST(request_recognition)
+{
+	struct sim_machine *m = t_machine(MEM, 2);
+	struct svsm_regs regs = { .rax = CORE(SVSM_CORE_QUERY_PROTOCOL), .rcx = 1 };
+	uint8_t flag = 2;
+
+	/* call_pending = 2 is a reserved value. */
+	t_write(m, SIM_CAA_BASE, &flag, 1);
+	EXPECT_EQ(svsm_handle_exit(0, gpa_init(SIM_VMSA_BASE), VMEXIT_VMGEXIT, &regs),
+		  SVSM_EXIT_RESUME);
+	EXPECT_EQ(regs.rax, SVSM_ERR_INVALID_FORMAT);
+	EXPECT_EQ(m->mem[SIM_CAA_BASE], 0);
+	/* Nothing pending, another exit code, a VMSA run on the wrong CPU, an unknown
+	 * VMSA: not requests; registers untouched. */
+	regs.rax = CORE(SVSM_CORE_QUERY_PROTOCOL);
+	EXPECT_EQ(svsm_handle_exit(0, gpa_init(SIM_VMSA_BASE), VMEXIT_VMGEXIT, &regs),
+		  SVSM_EXIT_SPURIOUS);
+	flag = 1;
+	t_write(m, SIM_CAA_BASE, &flag, 1);
+	EXPECT_EQ(svsm_handle_exit(0, gpa_init(SIM_VMSA_BASE), 0x400, &regs), SVSM_EXIT_SPURIOUS);
+	EXPECT_EQ(svsm_handle_exit(1, gpa_init(SIM_VMSA_BASE), VMEXIT_VMGEXIT, &regs),
+		  SVSM_EXIT_SPURIOUS);
+	EXPECT_EQ(svsm_handle_exit(0, gpa_init(0x200000), VMEXIT_VMGEXIT, &regs),
+		  SVSM_EXIT_SPURIOUS);
+	EXPECT_EQ(regs.rax, CORE(SVSM_CORE_QUERY_PROTOCOL));
+	EXPECT_EQ(m->mem[SIM_CAA_BASE], 1);
+	sim_destroy(m);
+}
+
+TEST(guest_secrets_page_announces_the_svsm)
+{
+	struct sim_machine *m = t_machine(MEM, 1);
+	uint8_t page[PAGE_SIZE];
+	uint8_t zero[32] = { 0 };
+
+	EXPECT_TRUE(sim_guest_read(m, 2, gpa_init(SIM_GUEST_SECRETS), page, sizeof(page)) == NULL);
+	EXPECT_EQ(*(uint64_t *)&page[SECRETS_SVSM_BASE_OFF], SIM_SVSM_BASE);
+	EXPECT_EQ(*(uint64_t *)&page[SECRETS_SVSM_SIZE_OFF], SIM_SVSM_SIZE);
+	EXPECT_EQ(*(uint64_t *)&page[SECRETS_SVSM_CAA_OFF], SIM_CAA_BASE);
+	EXPECT_EQ(*(uint32_t *)&page[SECRETS_SVSM_MAX_VERSION_OFF], 1);
+	EXPECT_EQ(page[SECRETS_SVSM_GUEST_VMPL_OFF], 2);
+	/* VMPCK0 and VMPCK1 belong to more privileged VMPLs. */
+	EXPECT_MEM(&page[SECRETS_VMPCK_OFF(0)], zero, 32);
+	EXPECT_MEM(&page[SECRETS_VMPCK_OFF(1)], zero, 32);
+	EXPECT_MEM(&page[SECRETS_VMPCK_OFF(2)], m->psp.vmpck[2], 32);
+	EXPECT_MEM(&page[SECRETS_VMPCK_OFF(3)], m->psp.vmpck[3], 32);
+	sim_destroy(m);
+}
