@@ -32,9 +32,8 @@ static bool boot_is_consistent(const struct svsm_boot *b)
 	if (b->mem_size == 0U || (b->mem_size & (PAGE_SIZE - 1U)) != 0U ||
 	    !gpa_is_aligned(b->svsm_base, PAGE_SIZE) || b->svsm_size == 0U ||
 	    (b->svsm_size & (PAGE_SIZE - 1U)) != 0U || b->guest_vmpl == 0U ||
-	    b->guest_vmpl >= VMPL_COUNT || b->vcpu_count == 0U ||
-	    b->vcpu_count > SVSM_MAX_VCPUS || b->state == NULL ||
-	    b->state_size < svsm_state_size(b->mem_size)) {
+	    b->guest_vmpl >= VMPL_COUNT || b->vcpu_count == 0U || b->vcpu_count > SVSM_MAX_VCPUS ||
+	    b->state == NULL || b->state_size < svsm_state_size(b->mem_size)) {
 		return false;
 	}
 	uint64_t end = 0;

@@ -6,29 +6,12 @@
 
 #include "mm/pagestate.h"
 
+/* Guards the SVSM's pages, VMSAs, deposited memory and other vCPUs' calling areas against
+ * being named as a buffer, and pages the caller cannot access. */
 static bool guest_may_access(const struct guest_view *g, gpa_t gpa, size_t len, uint8_t need)
 {
-	if (!pagestate_range_valid(gpa, len)) {
-		return false;
-	}
-	uint64_t first = gpa_pfn(gpa);
-	uint64_t last = (gpa_val(gpa) + len - 1U) >> PAGE_SHIFT;
-
-	for (uint64_t pfn = first; pfn <= last; pfn++) {
-		gpa_t page = gpa_init(pfn << PAGE_SHIFT);
-		struct page_info info = pagestate_get(page);
-		bool own_ca = info.owner == PAGE_CA && gpa_pfn(g->own_caa) == pfn;
-
-		/* Guards the SVSM's pages, VMSAs, deposited memory and other vCPUs' calling
-		 * areas against being named as a buffer. */
-		if (info.owner != PAGE_GUEST && !own_ca) {
-			return false;
-		}
-		if (!info.validated || (info.perms[g->vmpl] & need) != need) {
-			return false;
-		}
-	}
-	return true;
+	return pagestate_range_valid(gpa, len) &&
+	       pagestate_guest_usable(gpa, len, g->vmpl, need, g->own_caa);
 }
 
 bool svsmmem_copy_in(gpa_t gpa, void *dst, size_t len)

@@ -6,7 +6,7 @@
 #define PS_OWNER_MASK 0x7U
 #define PS_VALIDATED (1U << 3)
 #define PS_SIZE_2M (1U << 4)
-#define PS_PERM_SHIFT(vmpl) (8U + 4U * ((vmpl) - 1U))
+#define PS_PERM_SHIFT(vmpl) (8U + 4U * ((vmpl)-1U))
 
 static struct {
 	uint32_t *words;
@@ -65,6 +65,24 @@ bool pagestate_range_owned_by(gpa_t gpa, uint64_t len, enum page_owner owner)
 
 	for (uint64_t pfn = first; pfn <= last; pfn++) {
 		if ((table.words[pfn] & PS_OWNER_MASK) != (uint32_t)owner) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool pagestate_guest_usable(gpa_t gpa, uint64_t len, unsigned vmpl, uint8_t need, gpa_t own_caa)
+{
+	uint64_t first = gpa_pfn(gpa);
+	uint64_t last = (gpa_val(gpa) + len - 1U) >> PAGE_SHIFT;
+	uint32_t want = PS_VALIDATED | ((uint32_t)need << PS_PERM_SHIFT(vmpl));
+	uint32_t mask = PS_OWNER_MASK | want;
+
+	for (uint64_t pfn = first; pfn <= last; pfn++) {
+		uint32_t w = table.words[pfn];
+
+		if ((w & mask) != want &&
+		    !(pfn == gpa_pfn(own_caa) && (w & mask) == (want | (uint32_t)PAGE_CA))) {
 			return false;
 		}
 	}

@@ -32,6 +32,11 @@ struct page_info pagestate_get(gpa_t gpa);
 /* True if every page of [gpa, gpa + len) has owner `owner`. The range must be valid. */
 bool pagestate_range_owned_by(gpa_t gpa, uint64_t len, enum page_owner owner);
 
+/* True if every page of [gpa, gpa + len) is ordinary guest memory (or the page of
+ * own_caa), validated, and grants `vmpl` every permission bit in `need`. The range must be
+ * valid. */
+bool pagestate_guest_usable(gpa_t gpa, uint64_t len, unsigned vmpl, uint8_t need, gpa_t own_caa);
+
 void pagestate_set_owner(gpa_t gpa, uint64_t len, enum page_owner owner);
 void pagestate_set_validated(gpa_t gpa, enum page_size size, bool validated);
 void pagestate_set_perms(gpa_t gpa, enum page_size size, unsigned vmpl, uint8_t perms);

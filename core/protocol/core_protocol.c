@@ -104,7 +104,8 @@ static uint32_t list_copy_in(const struct svsm_call *call, gpa_t gpa, struct svs
 	    off + sizeof(*hdr) + (uint64_t)hdr->entries * SVSM_LIST_ENTRY_SIZE > PAGE_SIZE) {
 		return SVSM_ERR_INVALID_PARAMETER;
 	}
-	gpa_t first = gpa_init(gpa_val(gpa) + sizeof(*hdr) + hdr->next * SVSM_LIST_ENTRY_SIZE);
+	gpa_t first =
+		gpa_init(gpa_val(gpa) + sizeof(*hdr) + (uint64_t)hdr->next * SVSM_LIST_ENTRY_SIZE);
 	size_t len = (size_t)(hdr->entries - hdr->next) * SVSM_LIST_ENTRY_SIZE;
 
 	if (!guestmem_copy_in(&call->view, first, &list_entries[hdr->next], len)) {
@@ -114,8 +115,7 @@ static uint32_t list_copy_in(const struct svsm_call *call, gpa_t gpa, struct svs
 }
 
 /* Report progress: `next` is written back for every outcome once processing started. */
-static uint32_t list_finish(const struct svsm_call *call, gpa_t gpa, uint16_t next,
-			    uint32_t result)
+static uint32_t list_finish(const struct svsm_call *call, gpa_t gpa, uint16_t next, uint32_t result)
 {
 	gpa_t next_gpa = gpa_init(gpa_val(gpa) + SVSM_LIST_NEXT_OFF);
 
@@ -146,8 +146,8 @@ static uint32_t entry_target(uint64_t entry, uint64_t reserved, gpa_t *gpa, enum
 	return SVSM_SUCCESS;
 }
 
-static uint32_t pvalidate_validate(const struct svsm_call *call, gpa_t gpa,
-				   enum page_size size, bool ignore_cf)
+static uint32_t pvalidate_validate(const struct svsm_call *call, gpa_t gpa, enum page_size size,
+				   bool ignore_cf)
 {
 	enum rmp_result r = pageops_pvalidate(gpa, size, true);
 
@@ -408,13 +408,13 @@ static uint32_t core_withdraw_mem(struct svsm_call *call)
 	if (!gpa_is_aligned(out, 8) || off + WITHDRAW_HDR_SIZE + 8U > PAGE_SIZE) {
 		return SVSM_ERR_INVALID_PARAMETER;
 	}
-	uint64_t capacity = (PAGE_SIZE - off - WITHDRAW_HDR_SIZE) / 8U;
-	uint64_t count = deposit_count() < capacity ? deposit_count() : capacity;
+	uint16_t capacity = (uint16_t)((PAGE_SIZE - off - WITHDRAW_HDR_SIZE) / 8U);
+	uint16_t count = deposit_count() < capacity ? (uint16_t)deposit_count() : capacity;
 	gpa_t entries = gpa_init(gpa_val(out) + WITHDRAW_HDR_SIZE);
 	uint16_t n = 0;
 
 	/* Check every byte the answer will occupy before any page changes hands. */
-	if (!guestmem_writable(&call->view, out, WITHDRAW_HDR_SIZE + count * 8U)) {
+	if (!guestmem_writable(&call->view, out, WITHDRAW_HDR_SIZE + (size_t)count * 8U)) {
 		return SVSM_ERR_INVALID_ADDRESS;
 	}
 	for (; n < count; n++) {

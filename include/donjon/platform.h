@@ -33,8 +33,8 @@ enum rmp_result plat_pvalidate(gpa_t gpa, enum page_size size, bool validate);
 
 /* RMPADJUST at VMPL0: give target_vmpl (1..3) the permission mask perms; vmsa sets or
  * clears the page's VMSA bit. */
-enum rmp_result plat_rmpadjust(gpa_t gpa, enum page_size size, unsigned target_vmpl,
-			       uint8_t perms, bool vmsa);
+enum rmp_result plat_rmpadjust(gpa_t gpa, enum page_size size, unsigned target_vmpl, uint8_t perms,
+			       bool vmsa);
 
 /* Map [gpa, gpa + len) for the SVSM's own (VMPL0) access. Returns NULL if any page of
  * the range is not accessible to VMPL0 (not assigned or not validated); the caller then

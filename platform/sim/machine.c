@@ -106,8 +106,8 @@ static enum rmp_result rmpadjust_locked(struct sim_machine *m, unsigned vmpl, ui
 	return RMP_SUCCESS;
 }
 
-enum rmp_result sim_pvalidate(struct sim_machine *m, unsigned vmpl, gpa_t gpa,
-			      enum page_size size, bool validate)
+enum rmp_result sim_pvalidate(struct sim_machine *m, unsigned vmpl, gpa_t gpa, enum page_size size,
+			      bool validate)
 {
 	pthread_mutex_lock(&m->lock);
 	enum rmp_result r = pvalidate_locked(m, vmpl, gpa_val(gpa), size, validate);
@@ -116,20 +116,19 @@ enum rmp_result sim_pvalidate(struct sim_machine *m, unsigned vmpl, gpa_t gpa,
 	return r;
 }
 
-enum rmp_result sim_rmpadjust(struct sim_machine *m, unsigned vmpl, gpa_t gpa,
-			      enum page_size size, unsigned target_vmpl, uint8_t perms, bool vmsa)
+enum rmp_result sim_rmpadjust(struct sim_machine *m, unsigned vmpl, gpa_t gpa, enum page_size size,
+			      unsigned target_vmpl, uint8_t perms, bool vmsa)
 {
 	pthread_mutex_lock(&m->lock);
-	enum rmp_result r =
-		rmpadjust_locked(m, vmpl, gpa_val(gpa), size, target_vmpl, perms, vmsa);
+	enum rmp_result r = rmpadjust_locked(m, vmpl, gpa_val(gpa), size, target_vmpl, perms, vmsa);
 
 	pthread_mutex_unlock(&m->lock);
 	return r;
 }
 
 /* Why a private access at vmpl to [gpa, gpa + len) faults, or NULL if it does not. */
-static const char *access_fault(struct sim_machine *m, unsigned vmpl, uint64_t gpa,
-				uint64_t len, uint8_t need)
+static const char *access_fault(struct sim_machine *m, unsigned vmpl, uint64_t gpa, uint64_t len,
+				uint8_t need)
 {
 	if (!page_in_memory(m, gpa, len)) {
 		return "outside guest memory";
@@ -151,8 +150,7 @@ static const char *access_fault(struct sim_machine *m, unsigned vmpl, uint64_t g
 	return NULL;
 }
 
-const char *sim_guest_read(struct sim_machine *m, unsigned vmpl, gpa_t gpa, void *buf,
-			   size_t len)
+const char *sim_guest_read(struct sim_machine *m, unsigned vmpl, gpa_t gpa, void *buf, size_t len)
 {
 	pthread_mutex_lock(&m->lock);
 	const char *fault = access_fault(m, vmpl, gpa_val(gpa), len, RMP_PERM_READ);
@@ -190,8 +188,7 @@ bool sim_rmp_entry(struct sim_machine *m, gpa_t gpa, struct rmp_entry *out)
 
 /* The hypervisor's RMPUPDATE for a page state change: a fresh entry, not validated, no
  * lower-VMPL permissions. A 4K change inside a 2M entry smashes it first, as KVM does. */
-const char *sim_host_psc(struct sim_machine *m, gpa_t gpa, enum page_size size,
-			 enum psc_op op)
+const char *sim_host_psc(struct sim_machine *m, gpa_t gpa, enum page_size size, enum psc_op op)
 {
 	uint64_t base = gpa_val(gpa);
 	uint64_t bytes = page_size_bytes(size);
@@ -268,8 +265,8 @@ static void vmsa_put(struct sim_machine *m, gpa_t vmsa, unsigned off, uint64_t v
 	memcpy(m->mem + gpa_val(vmsa) + off, &v, sizeof(v));
 }
 
-static const unsigned reg_offsets[5] = { VMSA_RAX_OFF, VMSA_RCX_OFF, VMSA_RDX_OFF,
-					 VMSA_R8_OFF, VMSA_R9_OFF };
+static const unsigned reg_offsets[5] = { VMSA_RAX_OFF, VMSA_RCX_OFF, VMSA_RDX_OFF, VMSA_R8_OFF,
+					 VMSA_R9_OFF };
 
 static void regs_to_vmsa(struct sim_machine *m, gpa_t vmsa, const struct svsm_regs *r)
 {
@@ -383,7 +380,8 @@ static void launch(struct sim_machine *m, struct svsm_boot *boot)
 		guest_pages[n++] = SIM_CAA_BASE + i * PAGE_SIZE;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		psp_launch_update(&m->psp, SNP_PAGE_NORMAL, guest_pages[i], m->mem + guest_pages[i]);
+		psp_launch_update(&m->psp, SNP_PAGE_NORMAL, guest_pages[i],
+				  m->mem + guest_pages[i]);
 		rmp_at(m, guest_pages[i])->validated = true;
 	}
 	for (unsigned i = 0; i < m->vcpu_count; i++) {
@@ -407,6 +405,36 @@ static void launch(struct sim_machine *m, struct svsm_boot *boot)
 	}
 }
 
+/* Launch the machine from power-on: memory zero, every page assigned to the guest and
+ * not validated, then the measured launch, then Donjon's core. */
+static bool boot(struct sim_machine *m)
+{
+	struct svsm_boot b = {
+		.mem_size = m->mem_size,
+		.svsm_base = gpa_init(SIM_SVSM_BASE),
+		.svsm_size = SIM_SVSM_SIZE,
+		.secrets = gpa_init(SIM_SECRETS),
+		.guest_secrets = gpa_init(SIM_GUEST_SECRETS),
+		.guest_vmpl = SIM_GUEST_VMPL,
+		.vcpu_count = m->vcpu_count,
+		.state = m->svsm_state,
+		.state_size = svsm_state_size(m->mem_size),
+	};
+
+	/* Dropping the pages of a private anonymous mapping makes them read as zero. */
+	if (madvise(m->mem, m->mem_size, MADV_DONTNEED) != 0) {
+		return false;
+	}
+	for (uint64_t i = 0; i < m->mem_size >> PAGE_SHIFT; i++) {
+		m->rmp[i] = (struct rmp_entry){ .assigned = true };
+	}
+	memset(m->psp.launch_digest, 0, sizeof(m->psp.launch_digest));
+	memset(m->psp.msg_count, 0, sizeof(m->psp.msg_count));
+	launch(m, &b);
+	current_machine = m;
+	return svsm_init(&b);
+}
+
 struct sim_machine *sim_create(uint64_t mem_size, unsigned vcpu_count, char *err, size_t errlen)
 {
 	if (mem_size < SIM_MEM_MIN || mem_size > SIM_MEM_MAX || (mem_size & (PAGE_SIZE - 1U))) {
@@ -418,16 +446,6 @@ struct sim_machine *sim_create(uint64_t mem_size, unsigned vcpu_count, char *err
 		return NULL;
 	}
 	struct sim_machine *m = calloc(1, sizeof(*m));
-	struct svsm_boot boot = {
-		.mem_size = mem_size,
-		.svsm_base = gpa_init(SIM_SVSM_BASE),
-		.svsm_size = SIM_SVSM_SIZE,
-		.secrets = gpa_init(SIM_SECRETS),
-		.guest_secrets = gpa_init(SIM_GUEST_SECRETS),
-		.guest_vmpl = SIM_GUEST_VMPL,
-		.vcpu_count = vcpu_count,
-		.state_size = svsm_state_size(mem_size),
-	};
 
 	if (m == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
@@ -436,23 +454,20 @@ struct sim_machine *sim_create(uint64_t mem_size, unsigned vcpu_count, char *err
 	pthread_mutex_init(&m->lock, NULL);
 	m->mem_size = mem_size;
 	m->vcpu_count = vcpu_count;
-	/* Untouched pages of a private anonymous mapping read as zero and cost nothing. */
 	void *mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	m->mem = mem == MAP_FAILED ? NULL : mem;
+	/* 4K pages: a relaunch then only refaults what was touched. */
+	if (m->mem != NULL) {
+		(void)madvise(m->mem, mem_size, MADV_NOHUGEPAGE);
+	}
 	m->rmp = calloc(mem_size >> PAGE_SHIFT, sizeof(*m->rmp));
-	m->svsm_state = malloc(boot.state_size);
+	m->svsm_state = malloc(svsm_state_size(mem_size));
 	if (m->mem == NULL || m->rmp == NULL || m->svsm_state == NULL || !psp_init(&m->psp)) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
-	for (uint64_t i = 0; i < mem_size >> PAGE_SHIFT; i++) {
-		m->rmp[i].assigned = true;
-	}
-	boot.state = m->svsm_state;
-	launch(m, &boot);
-	current_machine = m;
-	if (!svsm_init(&boot)) {
+	if (!boot(m)) {
 		(void)snprintf(err, errlen, "the SVSM core refused the launch layout");
 		goto out_free;
 	}
@@ -461,6 +476,11 @@ struct sim_machine *sim_create(uint64_t mem_size, unsigned vcpu_count, char *err
 out_free:
 	sim_destroy(m);
 	return NULL;
+}
+
+bool sim_relaunch(struct sim_machine *m)
+{
+	return boot(m);
 }
 
 void sim_destroy(struct sim_machine *m)

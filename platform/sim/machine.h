@@ -66,19 +66,20 @@ struct sim_machine {
  * failure. */
 struct sim_machine *sim_create(uint64_t mem_size, unsigned vcpu_count, char *err, size_t errlen);
 void sim_destroy(struct sim_machine *m);
+/* Power-cycle and launch again with the same PSP (chip key, VMPCKs): for fuzzing. */
+bool sim_relaunch(struct sim_machine *m);
 /* The machine the platform interface acts on (the last one created). */
 struct sim_machine *sim_current(void);
 
 /* The instructions, executed at `vmpl`. */
-enum rmp_result sim_pvalidate(struct sim_machine *m, unsigned vmpl, gpa_t gpa,
-			      enum page_size size, bool validate);
-enum rmp_result sim_rmpadjust(struct sim_machine *m, unsigned vmpl, gpa_t gpa,
-			      enum page_size size, unsigned target_vmpl, uint8_t perms, bool vmsa);
+enum rmp_result sim_pvalidate(struct sim_machine *m, unsigned vmpl, gpa_t gpa, enum page_size size,
+			      bool validate);
+enum rmp_result sim_rmpadjust(struct sim_machine *m, unsigned vmpl, gpa_t gpa, enum page_size size,
+			      unsigned target_vmpl, uint8_t perms, bool vmsa);
 
 /* A private (C-bit) access by software at `vmpl` (1..3). NULL on success, otherwise the
  * reason for the fault; a faulting access changes nothing. */
-const char *sim_guest_read(struct sim_machine *m, unsigned vmpl, gpa_t gpa, void *buf,
-			   size_t len);
+const char *sim_guest_read(struct sim_machine *m, unsigned vmpl, gpa_t gpa, void *buf, size_t len);
 const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, const void *buf,
 			    size_t len);
 
@@ -86,8 +87,7 @@ const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, con
 bool sim_rmp_entry(struct sim_machine *m, gpa_t gpa, struct rmp_entry *out);
 
 /* Host side. NULL on success, otherwise why the host refused. */
-const char *sim_host_psc(struct sim_machine *m, gpa_t gpa, enum page_size size,
-			 enum psc_op op);
+const char *sim_host_psc(struct sim_machine *m, gpa_t gpa, enum page_size size, enum psc_op op);
 const char *sim_host_ap_create(struct sim_machine *m, unsigned apic_id, gpa_t vmsa);
 
 enum sim_call_status {

@@ -10,8 +10,8 @@ enum rmp_result plat_pvalidate(gpa_t gpa, enum page_size size, bool validate)
 	return sim_pvalidate(sim_current(), 0, gpa, size, validate);
 }
 
-enum rmp_result plat_rmpadjust(gpa_t gpa, enum page_size size, unsigned target_vmpl,
-			       uint8_t perms, bool vmsa)
+enum rmp_result plat_rmpadjust(gpa_t gpa, enum page_size size, unsigned target_vmpl, uint8_t perms,
+			       bool vmsa)
 {
 	return sim_rmpadjust(sim_current(), 0, gpa, size, target_vmpl, perms, vmsa);
 }

@@ -172,7 +172,7 @@ static uint32_t build_report(const struct sim_psp *psp, const struct snp_report_
 	memcpy(r + SNP_REPORT_MEASUREMENT_OFF, psp->launch_digest, SNP_DIGEST_SIZE);
 	memcpy(r + SNP_REPORT_ID_OFF, psp->report_id, sizeof(psp->report_id));
 	memcpy(r + SNP_REPORT_REPORTED_TCB_OFF, &tcb, 8);
-	r[SNP_REPORT_CPUID_FMS_OFF] = 0x19;	 /* family */
+	r[SNP_REPORT_CPUID_FMS_OFF] = 0x19;	/* family */
 	r[SNP_REPORT_CPUID_FMS_OFF + 1] = 0x01; /* model */
 	r[SNP_REPORT_CPUID_FMS_OFF + 2] = 0x01; /* stepping */
 	memcpy(r + SNP_REPORT_CHIP_ID_OFF, psp->chip_id, sizeof(psp->chip_id));

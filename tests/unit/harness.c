@@ -32,20 +32,21 @@ static void fail_line(const char *file, int line, const char *what)
 
 void test_expect_u64(uint64_t got, uint64_t want, const char *expr, const char *file, int line)
 {
-	char msg[512];
-
 	if (got != want) {
-		snprintf(msg, sizeof(msg), "%s: got 0x%" PRIx64 ", want 0x%" PRIx64, expr, got, want);
+		char msg[512];
+
+		(void)snprintf(msg, sizeof(msg), "%s: got 0x%" PRIx64 ", want 0x%" PRIx64, expr,
+			       got, want);
 		fail_line(file, line, msg);
 	}
 }
 
 void test_expect_true(bool ok, const char *expr, const char *file, int line)
 {
-	char msg[512];
-
 	if (!ok) {
-		snprintf(msg, sizeof(msg), "expected: %s", expr);
+		char msg[512];
+
+		(void)snprintf(msg, sizeof(msg), "expected: %s", expr);
 		fail_line(file, line, msg);
 	}
 }
@@ -53,10 +54,10 @@ void test_expect_true(bool ok, const char *expr, const char *file, int line)
 void test_expect_mem(const void *got, const void *want, unsigned long len, const char *expr,
 		     const char *file, int line)
 {
-	char msg[512];
-
 	if (memcmp(got, want, len) != 0) {
-		snprintf(msg, sizeof(msg), "%s: %lu bytes differ", expr, len);
+		char msg[512];
+
+		(void)snprintf(msg, sizeof(msg), "%s: %lu bytes differ", expr, len);
 		fail_line(file, line, msg);
 	}
 }
@@ -66,7 +67,7 @@ int main(int argc, char **argv)
 	unsigned passed = 0;
 	unsigned failed = 0;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	(void)setvbuf(stdout, NULL, _IOLBF, 0);
 	for (unsigned i = 0; i < test_count; i++) {
 		if (argc > 1 && strstr(tests[i].name, argv[1]) == NULL) {
 			continue;

@@ -12,15 +12,15 @@ void test_expect_true(bool ok, const char *expr, const char *file, int line);
 void test_expect_mem(const void *got, const void *want, unsigned long len, const char *expr,
 		     const char *file, int line);
 
-#define TEST(name)                                                                         \
-	static void name(void);                                                            \
-	__attribute__((constructor)) static void register_##name(void)                     \
-	{                                                                                  \
-		test_register(#name, name);                                                \
-	}                                                                                  \
+#define TEST(name)                                                                                 \
+	static void name(void);                                                                    \
+	__attribute__((constructor)) static void register_##name(void)                             \
+	{                                                                                          \
+		test_register(#name, name);                                                        \
+	}                                                                                          \
 	static void name(void)
 
-#define EXPECT_EQ(got, want)                                                               \
+#define EXPECT_EQ(got, want)                                                                       \
 	test_expect_u64((uint64_t)(got), (uint64_t)(want), #got " == " #want, __FILE__, __LINE__)
 #define EXPECT_TRUE(x) test_expect_true((x), #x, __FILE__, __LINE__)
 #define EXPECT_MEM(got, want, len) test_expect_mem((got), (want), (len), #got, __FILE__, __LINE__)

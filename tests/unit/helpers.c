@@ -53,8 +53,7 @@ uint16_t t_read_u16(struct sim_machine *m, uint64_t gpa)
 	return v;
 }
 
-void t_list(struct sim_machine *m, uint64_t gpa, uint16_t next, const uint64_t *entries,
-	    uint16_t n)
+void t_list(struct sim_machine *m, uint64_t gpa, uint16_t next, const uint64_t *entries, uint16_t n)
 {
 	struct svsm_list_hdr hdr = { .entries = n, .next = next, .reserved = 0 };
 

@@ -15,7 +15,7 @@ static void unhex(const char *s, uint8_t *out, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned v = 0;
 
-		sscanf(s + 2 * i, "%2x", &v);
+		EXPECT_EQ(sscanf(s + 2 * i, "%2x", &v), 1);
 		out[i] = (uint8_t)v;
 	}
 }
@@ -38,7 +38,8 @@ TEST(psp_launch_digest_known_answers)
 		"30e5aaa46fa3c5026b65853ec6f77c25a5abdb5125f25d872077ba0e95edffdd70d310d14911b1861"
 		"ec504fac8513bd7",
 	};
-	static uint8_t zero[4096], pattern[4096];
+	static const uint8_t zero[4096] = { 0 };
+	static uint8_t pattern[4096];
 	uint8_t ld[SNP_DIGEST_SIZE] = { 0 };
 	uint8_t expect[SNP_DIGEST_SIZE];
 
@@ -50,9 +51,12 @@ TEST(psp_launch_digest_known_answers)
 		uint64_t gpa;
 		const uint8_t *page;
 	} steps[] = {
-		{ SNP_PAGE_NORMAL, 0x0, zero },	    { SNP_PAGE_NORMAL, 0x1000, pattern },
-		{ SNP_PAGE_ZERO, 0x2000, NULL },    { SNP_PAGE_UNMEASURED, 0x3000, NULL },
-		{ SNP_PAGE_SECRETS, 0x4000, NULL }, { SNP_PAGE_CPUID, 0x5000, NULL },
+		{ SNP_PAGE_NORMAL, 0x0, zero },
+		{ SNP_PAGE_NORMAL, 0x1000, pattern },
+		{ SNP_PAGE_ZERO, 0x2000, NULL },
+		{ SNP_PAGE_UNMEASURED, 0x3000, NULL },
+		{ SNP_PAGE_SECRETS, 0x4000, NULL },
+		{ SNP_PAGE_CPUID, 0x5000, NULL },
 		{ SNP_PAGE_VMSA, SNP_VMSA_MEASURE_GPA, zero },
 	};
 	for (unsigned i = 0; i < 7; i++) {
@@ -78,8 +82,8 @@ TEST(psp_machine_measurement_is_reproducible)
 	sim_destroy(a);
 }
 
-static void gcm(bool enc, const uint8_t *key, uint64_t seqno, const uint8_t *aad,
-		const uint8_t *in, int len, uint8_t *out, uint8_t *tag)
+static void gcm(bool enc, const uint8_t *key, uint64_t seqno, const uint8_t *aad, const uint8_t *in,
+		int len, uint8_t *out, uint8_t *tag)
 {
 	uint8_t iv[12] = { 0 };
 	int n = 0;
@@ -170,7 +174,7 @@ TEST(psp_report_request_round_trip_and_signature)
 	rewind(f);
 	EVP_PKEY *pub = PEM_read_PUBKEY(f, NULL, NULL, NULL);
 
-	fclose(f);
+	EXPECT_EQ(fclose(f), 0);
 	EXPECT_TRUE(pub != NULL);
 	EXPECT_TRUE(verify_report(pub, rrsp.report));
 	rrsp.report[SNP_REPORT_DATA_OFF] ^= 1;

@@ -18,7 +18,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	uint64_t list = SIM_CAA_BASE + w->vcpu * PAGE_SIZE + 8;
-	uint64_t mine = PRIVATE_BASE + w->vcpu * 0x100000;
+	uint64_t mine = PRIVATE_BASE + (uint64_t)w->vcpu * 0x100000;
 
 	for (unsigned r = 0; r < ROUNDS; r++) {
 		/* Everyone fights over the same 8 pages (ignore_cf), and each vCPU toggles 8
@@ -56,7 +56,7 @@ TEST(concurrent_pvalidate_from_four_vcpus)
 		EXPECT_EQ(pthread_join(th[i], NULL), 0);
 		EXPECT_EQ(w[i].errors, 0);
 		/* ROUNDS is even: the last round rescinded each vCPU's own pages. */
-		EXPECT_TRUE(!t_rmp(m, PRIVATE_BASE + i * 0x100000).validated);
+		EXPECT_TRUE(!t_rmp(m, PRIVATE_BASE + (uint64_t)i * 0x100000).validated);
 	}
 	EXPECT_TRUE(t_tracking_matches_rmp(m));
 	sim_destroy(m);

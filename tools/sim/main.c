@@ -11,7 +11,7 @@
 
 #include "machine.h"
 
-#define MAX_ARGS 8
+#define MAX_ARGS 16
 #define MAX_IO 65536U
 
 static struct sim_machine *machine;
@@ -65,11 +65,13 @@ static bool parse_size(const char *s, uint64_t *out)
 	return true;
 }
 
+/* Parses a vCPU index; on failure answers the command with ERR. */
 static bool parse_vcpu(const char *s, unsigned *out)
 {
 	uint64_t v = 0;
 
 	if (!parse_u64(s, &v) || v >= machine->vcpu_count) {
+		printf("ERR no vCPU '%s' (0 to %u)\n", s, machine->vcpu_count - 1U);
 		return false;
 	}
 	*out = (unsigned)v;
@@ -112,6 +114,16 @@ static size_t parse_hex_bytes(const char *s, uint8_t *out, size_t max)
 	return len / 2U;
 }
 
+/* The answer of a command that only succeeds or fails: OK, or ERR with the reason. */
+static void answer(const char *err)
+{
+	if (err != NULL) {
+		printf("ERR %s\n", err);
+	} else {
+		printf("OK\n");
+	}
+}
+
 static void print_hex(const uint8_t *b, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -132,8 +144,12 @@ static const char *call_name(uint64_t rax)
 	return "unknown";
 }
 
-static void cmd_info(void)
+static void cmd_info(int argc)
 {
+	if (argc != 1) {
+		printf("ERR usage: info\n");
+		return;
+	}
 	printf("OK mem_size=0x%llx svsm_base=0x%llx svsm_size=0x%llx vcpus=%u\n",
 	       (unsigned long long)machine->mem_size, (unsigned long long)SIM_SVSM_BASE,
 	       (unsigned long long)SIM_SVSM_SIZE, machine->vcpu_count);
@@ -143,8 +159,11 @@ static void cmd_caa(int argc, char **argv)
 {
 	unsigned vcpu = 0;
 
-	if (argc != 2 || !parse_vcpu(argv[1], &vcpu)) {
+	if (argc != 2) {
 		printf("ERR usage: caa VCPU\n");
+		return;
+	}
+	if (!parse_vcpu(argv[1], &vcpu)) {
 		return;
 	}
 	printf("OK 0x%llx\n", (unsigned long long)gpa_val(svsm_vcpu_caa(vcpu)));
@@ -163,11 +182,7 @@ static void cmd_write(int argc, char **argv)
 	}
 	const char *fault = sim_guest_write(machine, SIM_GUEST_VMPL, gpa_init(gpa), buf, len);
 
-	if (fault != NULL) {
-		printf("ERR %s\n", fault);
-		return;
-	}
-	printf("OK\n");
+	answer(fault);
 }
 
 static void cmd_read(int argc, char **argv)
@@ -192,14 +207,58 @@ static void cmd_read(int argc, char **argv)
 	printf("\n");
 }
 
+/* writeq GPA V...: 64-bit little-endian values, as the guest would store them. */
+static void cmd_writeq(int argc, char **argv)
+{
+	uint64_t gpa = 0;
+	uint64_t vals[MAX_ARGS];
+	int n = argc - 2;
+
+	if (argc < 3 || !parse_u64(argv[1], &gpa)) {
+		printf("ERR usage: writeq GPA VALUE...\n");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!parse_u64(argv[i + 2], &vals[i])) {
+			printf("ERR usage: writeq GPA VALUE...\n");
+			return;
+		}
+	}
+	const char *fault = sim_guest_write(machine, SIM_GUEST_VMPL, gpa_init(gpa), vals,
+					    (size_t)n * sizeof(uint64_t));
+
+	answer(fault);
+}
+
+static void cmd_readq(int argc, char **argv)
+{
+	uint64_t gpa = 0;
+	uint64_t v = 0;
+
+	if (argc != 2 || !parse_u64(argv[1], &gpa)) {
+		printf("ERR usage: readq GPA\n");
+		return;
+	}
+	const char *fault = sim_guest_read(machine, SIM_GUEST_VMPL, gpa_init(gpa), &v, sizeof(v));
+
+	if (fault != NULL) {
+		printf("ERR %s\n", fault);
+		return;
+	}
+	printf("OK 0x%llx\n", (unsigned long long)v);
+}
+
 static void cmd_call(int argc, char **argv)
 {
 	unsigned vcpu = 0;
 	uint64_t v[5] = { 0 };
 	enum sim_call_status status = SIM_CALL_DONE;
 
-	if (argc != 7 || !parse_vcpu(argv[1], &vcpu)) {
+	if (argc != 7) {
 		printf("ERR usage: call VCPU RAX RCX RDX R8 R9\n");
+		return;
+	}
+	if (!parse_vcpu(argv[1], &vcpu)) {
 		return;
 	}
 	for (int i = 0; i < 5; i++) {
@@ -217,16 +276,16 @@ static void cmd_call(int argc, char **argv)
 	}
 	if (status == SIM_CALL_STOPPED) {
 		if (!quiet) {
-			fprintf(stderr, "svsm: vcpu%u %s: the vCPU deleted its own VMSA\n", vcpu,
-				call_name(v[0]));
+			(void)fprintf(stderr, "svsm: vcpu%u %s: the vCPU deleted its own VMSA\n",
+				      vcpu, call_name(v[0]));
 		}
 		printf("OK stopped\n");
 		return;
 	}
 	if (!quiet) {
-		fprintf(stderr, "svsm: vcpu%u %s(0x%llx, 0x%llx, 0x%llx) -> 0x%llx\n", vcpu,
-			call_name(v[0]), (unsigned long long)v[1], (unsigned long long)v[2],
-			(unsigned long long)v[3], (unsigned long long)regs.rax);
+		(void)fprintf(stderr, "svsm: vcpu%u %s(0x%llx, 0x%llx, 0x%llx) -> 0x%llx\n", vcpu,
+			      call_name(v[0]), (unsigned long long)v[1], (unsigned long long)v[2],
+			      (unsigned long long)v[3], (unsigned long long)regs.rax);
 	}
 	printf("OK 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx\n", (unsigned long long)regs.rax,
 	       (unsigned long long)regs.rcx, (unsigned long long)regs.rdx,
@@ -282,11 +341,7 @@ static void cmd_psc(int argc, char **argv)
 	}
 	const char *err = sim_host_psc(machine, gpa_init(gpa), size, op_values[op]);
 
-	if (err != NULL) {
-		printf("ERR %s\n", err);
-		return;
-	}
-	printf("OK\n");
+	answer(err);
 }
 
 static void cmd_apcreate(int argc, char **argv)
@@ -294,17 +349,16 @@ static void cmd_apcreate(int argc, char **argv)
 	unsigned vcpu = 0;
 	uint64_t vmsa = 0;
 
-	if (argc != 3 || !parse_vcpu(argv[1], &vcpu) || !parse_u64(argv[2], &vmsa)) {
+	if (argc != 3 || !parse_u64(argv[2], &vmsa)) {
 		printf("ERR usage: apcreate VCPU VMSA\n");
+		return;
+	}
+	if (!parse_vcpu(argv[1], &vcpu)) {
 		return;
 	}
 	const char *err = sim_host_ap_create(machine, vcpu, gpa_init(vmsa));
 
-	if (err != NULL) {
-		printf("ERR %s\n", err);
-		return;
-	}
-	printf("OK\n");
+	answer(err);
 }
 
 static void cmd_measurement(int argc)
@@ -361,14 +415,18 @@ static bool run_line(char *line)
 
 	if (strcmp(cmd, "quit") == 0) {
 		return false;
-	} else if (strcmp(cmd, "info") == 0 && argc == 1) {
-		cmd_info();
+	} else if (strcmp(cmd, "info") == 0) {
+		cmd_info(argc);
 	} else if (strcmp(cmd, "caa") == 0) {
 		cmd_caa(argc, argv);
 	} else if (strcmp(cmd, "write") == 0) {
 		cmd_write(argc, argv);
 	} else if (strcmp(cmd, "read") == 0) {
 		cmd_read(argc, argv);
+	} else if (strcmp(cmd, "writeq") == 0) {
+		cmd_writeq(argc, argv);
+	} else if (strcmp(cmd, "readq") == 0) {
+		cmd_readq(argc, argv);
 	} else if (strcmp(cmd, "call") == 0) {
 		cmd_call(argc, argv);
 	} else if (strcmp(cmd, "rmp") == 0) {
@@ -382,8 +440,8 @@ static bool run_line(char *line)
 	} else if (strcmp(cmd, "chipkey") == 0) {
 		cmd_chipkey(argc, argv);
 	} else {
-		printf("ERR unknown command '%s' (info, caa, write, read, call, rmp, psc, "
-		       "apcreate, measurement, chipkey, quit)\n",
+		printf("ERR unknown command '%s' (info, caa, write, read, writeq, readq, call, "
+		       "rmp, psc, apcreate, measurement, chipkey, quit)\n",
 		       cmd);
 	}
 	return true;
@@ -391,13 +449,14 @@ static bool run_line(char *line)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: donjon-sim [--mem SIZE] [--vcpus N] [-s FILE] [-q]\n"
-		     "  --mem SIZE   guest memory in bytes, K/M/G suffix allowed (default 256M)\n"
-		     "  --vcpus N    vCPUs, 1 to %u (default 1)\n"
-		     "  -s FILE      read commands from FILE instead of stdin\n"
-		     "  -q           no log on stderr\n"
-		     "Commands: see docs/sim-protocol.md\n",
-		SVSM_MAX_VCPUS);
+	(void)fprintf(out,
+		      "usage: donjon-sim [--mem SIZE] [--vcpus N] [-s FILE] [-q]\n"
+		      "  --mem SIZE   guest memory in bytes, K/M/G suffix allowed (default 256M)\n"
+		      "  --vcpus N    vCPUs, 1 to %u (default 1)\n"
+		      "  -s FILE      read commands from FILE instead of stdin\n"
+		      "  -q           no log on stderr\n"
+		      "Commands: see docs/sim-protocol.md\n",
+		      SVSM_MAX_VCPUS);
 }
 
 int main(int argc, char **argv)
@@ -418,13 +477,13 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'm':
 			if (!parse_size(optarg, &mem)) {
-				fprintf(stderr, "donjon-sim: bad --mem '%s'\n", optarg);
+				(void)fprintf(stderr, "donjon-sim: bad --mem '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'v':
 			if (!parse_u64(optarg, &vcpus) || vcpus > SVSM_MAX_VCPUS) {
-				fprintf(stderr, "donjon-sim: bad --vcpus '%s'\n", optarg);
+				(void)fprintf(stderr, "donjon-sim: bad --vcpus '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -446,31 +505,38 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	FILE *in = script != NULL ? fopen(script, "r") : stdin;
-
-	if (in == NULL) {
-		fprintf(stderr, "donjon-sim: cannot open %s: %s\n", script, strerror(errno));
-		return 2;
-	}
 	machine = sim_create(mem, (unsigned)vcpus, err, sizeof(err));
 	if (machine == NULL) {
-		fprintf(stderr, "donjon-sim: %s\n", err);
+		(void)fprintf(stderr, "donjon-sim: %s\n", err);
 		return 2;
 	}
-	if (!quiet) {
-		fprintf(stderr, "sim: %u vCPU(s), 0x%llx bytes; Donjon at VMPL0 [0x%llx, +0x%llx)\n",
-			machine->vcpu_count, (unsigned long long)machine->mem_size,
-			(unsigned long long)SIM_SVSM_BASE, (unsigned long long)SIM_SVSM_SIZE);
+	FILE *script_file = NULL;
+
+	if (script != NULL) {
+		script_file = fopen(script, "r");
+		if (script_file == NULL) {
+			(void)fprintf(stderr, "donjon-sim: cannot open %s: %s\n", script,
+				      strerror(errno));
+			sim_destroy(machine);
+			return 2;
+		}
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!quiet) {
+		(void)fprintf(stderr,
+			      "sim: %u vCPU(s), 0x%llx bytes; Donjon at VMPL0 [0x%llx, +0x%llx)\n",
+			      machine->vcpu_count, (unsigned long long)machine->mem_size,
+			      (unsigned long long)SIM_SVSM_BASE, (unsigned long long)SIM_SVSM_SIZE);
+	}
+	(void)setvbuf(stdout, NULL, _IOLBF, 0);
 	char *line = NULL;
 	size_t cap = 0;
 
-	while (getline(&line, &cap, in) != -1 && run_line(line)) {
+	while (getline(&line, &cap, script_file != NULL ? script_file : stdin) != -1 &&
+	       run_line(line)) {
 	}
 	free(line);
-	if (in != stdin) {
-		fclose(in);
+	if (script_file != NULL) {
+		(void)fclose(script_file);
 	}
 	sim_destroy(machine);
 	return 0;
