@@ -87,7 +87,10 @@ static uint32_t core_remap_ca(struct svsm_call *call)
 }
 
 /* Copy in a PVALIDATE or DEPOSIT_MEM list at gpa: checks alignment, the header, and that
- * the list lies in one page. On success list_entries[next..entries) hold the entries. */
+ * the list lies in one page. On success list_entries[next..entries) hold the entries.
+ * The list never leaves its page, so one check that the caller may read and write that
+ * page covers the header, the entries and the `next` written back by list_finish; the
+ * SVSM then copies without checking again. */
 static uint32_t list_copy_in(const struct svsm_call *call, gpa_t gpa, struct svsm_list_hdr *hdr)
 {
 	uint64_t off = gpa_val(gpa) & (PAGE_SIZE - 1U);
@@ -95,7 +98,8 @@ static uint32_t list_copy_in(const struct svsm_call *call, gpa_t gpa, struct svs
 	if (!gpa_is_aligned(gpa, 8) || off + sizeof(*hdr) > PAGE_SIZE) {
 		return SVSM_ERR_INVALID_PARAMETER;
 	}
-	if (!guestmem_copy_in(&call->view, gpa, hdr, sizeof(*hdr))) {
+	if (!guestmem_writable(&call->view, gpa, sizeof(*hdr)) ||
+	    !svsmmem_copy_in(gpa, hdr, sizeof(*hdr))) {
 		return SVSM_ERR_INVALID_ADDRESS;
 	}
 	/* The reserved header word is not checked: Linux never writes it, and the calling
@@ -108,26 +112,31 @@ static uint32_t list_copy_in(const struct svsm_call *call, gpa_t gpa, struct svs
 		gpa_init(gpa_val(gpa) + sizeof(*hdr) + (uint64_t)hdr->next * SVSM_LIST_ENTRY_SIZE);
 	size_t len = (size_t)(hdr->entries - hdr->next) * SVSM_LIST_ENTRY_SIZE;
 
-	if (!guestmem_copy_in(&call->view, first, &list_entries[hdr->next], len)) {
+	if (!svsmmem_copy_in(first, &list_entries[hdr->next], len)) {
 		return SVSM_ERR_INVALID_ADDRESS;
 	}
 	return SVSM_SUCCESS;
 }
 
-/* Report progress: `next` is written back for every outcome once processing started. */
-static uint32_t list_finish(const struct svsm_call *call, gpa_t gpa, uint16_t next, uint32_t result)
+/* Report progress: `next` is written back for every outcome once processing started.
+ * The page was checked by list_copy_in; an entry of this very list may have rescinded it
+ * since, and then the SVSM's own write fails too. */
+static uint32_t list_finish(gpa_t gpa, uint16_t next, uint32_t result)
 {
 	gpa_t next_gpa = gpa_init(gpa_val(gpa) + SVSM_LIST_NEXT_OFF);
 
-	if (!guestmem_copy_out(&call->view, next_gpa, &next, sizeof(next))) {
+	if (!svsmmem_copy_out(next_gpa, &next, sizeof(next))) {
 		return SVSM_ERR_INVALID_ADDRESS;
 	}
 	return result;
 }
 
 /* Checks shared by PVALIDATE and DEPOSIT_MEM entries: size field, reserved bits, 2M
- * alignment, range and ownership. */
-static uint32_t entry_target(uint64_t entry, uint64_t reserved, gpa_t *gpa, enum page_size *size)
+ * alignment, range and ownership. An entry may not name the page that holds its own list:
+ * rescinding or depositing it would leave `next` to be written into a page the guest no
+ * longer owns (for a deposit, over the pool's link). */
+static uint32_t entry_target(uint64_t entry, uint64_t reserved, gpa_t list, gpa_t *gpa,
+			     enum page_size *size)
 {
 	uint64_t size_field = entry & PVAL_ENTRY_SIZE_MASK;
 
@@ -139,8 +148,11 @@ static uint32_t entry_target(uint64_t entry, uint64_t reserved, gpa_t *gpa, enum
 	if (!gpa_is_aligned(*gpa, page_size_bytes(*size))) {
 		return SVSM_ERR_INVALID_PARAMETER;
 	}
-	if (!pagestate_range_valid(*gpa, page_size_bytes(*size)) ||
-	    !pagestate_range_owned_by(*gpa, page_size_bytes(*size), PAGE_GUEST)) {
+	uint64_t bytes = page_size_bytes(*size);
+
+	if (!pagestate_range_valid(*gpa, bytes) ||
+	    !pagestate_range_owned_by(*gpa, bytes, PAGE_GUEST) ||
+	    gpa_val(list) - gpa_val(*gpa) < bytes) {
 		return SVSM_ERR_INVALID_ADDRESS;
 	}
 	return SVSM_SUCCESS;
@@ -208,7 +220,7 @@ static uint32_t core_pvalidate(struct svsm_call *call)
 		enum page_size size = PAGE_4K;
 		gpa_t gpa = gpa_init(0);
 
-		result = entry_target(entry, PVAL_ENTRY_RESERVED, &gpa, &size);
+		result = entry_target(entry, PVAL_ENTRY_RESERVED, list, &gpa, &size);
 		if (result == SVSM_SUCCESS) {
 			bool ignore_cf = (entry & PVAL_ENTRY_IGNORE_CF) != 0U;
 
@@ -217,14 +229,14 @@ static uint32_t core_pvalidate(struct svsm_call *call)
 					 : pvalidate_rescind(gpa, size, ignore_cf);
 		}
 		if (result != SVSM_SUCCESS) {
-			return list_finish(call, list, i, result);
+			return list_finish(list, i, result);
 		}
 		done_bytes += page_size_bytes(size);
 		if (done_bytes >= PVALIDATE_BUDGET_BYTES && i + 1U < hdr.entries) {
-			return list_finish(call, list, (uint16_t)(i + 1U), SVSM_ERR_INCOMPLETE);
+			return list_finish(list, (uint16_t)(i + 1U), SVSM_ERR_INCOMPLETE);
 		}
 	}
-	return list_finish(call, list, hdr.entries, SVSM_SUCCESS);
+	return list_finish(list, hdr.entries, SVSM_SUCCESS);
 }
 
 /* The VMSA the guest built, checked as spec 58019 requires for CREATE_VCPU. */
@@ -346,11 +358,11 @@ static void publish_mem_available(void)
 	}
 }
 
-static uint32_t deposit_one(uint64_t entry)
+static uint32_t deposit_one(gpa_t list, uint64_t entry)
 {
 	enum page_size size = PAGE_4K;
 	gpa_t gpa = gpa_init(0);
-	uint32_t result = entry_target(entry, DEPOSIT_ENTRY_RESERVED, &gpa, &size);
+	uint32_t result = entry_target(entry, DEPOSIT_ENTRY_RESERVED, list, &gpa, &size);
 
 	if (result != SVSM_SUCCESS) {
 		return result;
@@ -390,13 +402,13 @@ static uint32_t core_deposit_mem(struct svsm_call *call)
 		return result;
 	}
 	for (; i < hdr.entries && result == SVSM_SUCCESS; i++) {
-		result = deposit_one(list_entries[i]);
+		result = deposit_one(list, list_entries[i]);
 	}
 	publish_mem_available();
 	if (result != SVSM_SUCCESS) {
-		return list_finish(call, list, (uint16_t)(i - 1U), result);
+		return list_finish(list, (uint16_t)(i - 1U), result);
 	}
-	return list_finish(call, list, hdr.entries, SVSM_SUCCESS);
+	return list_finish(list, hdr.entries, SVSM_SUCCESS);
 }
 
 static uint32_t core_withdraw_mem(struct svsm_call *call)

@@ -83,18 +83,22 @@ static void op_call(struct input *in)
 	uint64_t list[1 + 24];
 	unsigned entries = (unsigned)(take(in, 1) % 24U);
 
-	/* A list in the vCPU's calling area, as Linux places it. */
+	/* A list in the vCPU's calling area, as Linux places it, or in ordinary guest memory
+	 * (where an entry can name the list's own page). */
 	list[0] = (take(in, 1) % 26U) | (take(in, 1) % 4U) << 16;
 	for (unsigned i = 0; i < entries; i++) {
 		list[1 + i] = pick_entry(in);
 	}
-	if (take(in, 1) % 2U == 0U) {
-		gpa_t caa = m->vcpus[vcpu].caa;
+	uint64_t where = take(in, 1);
 
-		(void)sim_guest_write(m, SIM_GUEST_VMPL, gpa_init(gpa_val(caa) + 8), list,
+	if (where % 4U != 3U) {
+		uint64_t at = where % 4U == 2U ? 0x200000 + (take(in, 1) % 64U) * PAGE_SIZE
+					       : gpa_val(m->vcpus[vcpu].caa) + 8;
+
+		(void)sim_guest_write(m, SIM_GUEST_VMPL, gpa_init(at), list,
 				      (1 + entries) * sizeof(uint64_t));
 		if (call % 3U == 0U) {
-			regs.rcx = gpa_val(caa) + 8;
+			regs.rcx = at;
 		}
 	}
 	(void)sim_vcpu_call(m, vcpu, &regs, &status);

@@ -181,14 +181,16 @@ TEST(deposit_and_withdraw_memory)
 	t_list(m, 0x200000, 0, e, 1);
 	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DEPOSIT_MEM), 0x200000, 0, 0, NULL),
 		  SVSM_ERR_INVALID_ADDRESS);
-	uint64_t badlist[4] = { SIM_SVSM_BASE + 0x9000, 0x400001, 0x204000 | 0x4, caa };
+	/* ... and the page that holds the list itself: its `next` would land in the pool. */
+	uint64_t badlist[5] = { SIM_SVSM_BASE + 0x9000, 0x400001, 0x204000 | 0x4, caa, 0x200000 };
 
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < 5; i++) {
 		t_list(m, 0x200000, 0, &badlist[i], 1);
 		EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DEPOSIT_MEM), 0x200000, 0, 0, NULL),
-			  i == 0 || i == 3 ? SVSM_ERR_INVALID_ADDRESS : SVSM_ERR_INVALID_PARAMETER);
+			  i == 1 || i == 2 ? SVSM_ERR_INVALID_PARAMETER : SVSM_ERR_INVALID_ADDRESS);
 		EXPECT_EQ(t_read_u16(m, 0x200002), 0);
 	}
+	EXPECT_EQ(t_rmp(m, 0x200000).perms[2], 0xF);
 	/* Withdraw two, then the last. Pages come back zeroed and accessible. */
 	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_WITHDRAW_MEM), 0x200FE8, 0, 0, NULL), SVSM_SUCCESS);
 	EXPECT_EQ(t_read_u16(m, 0x200FE8), 2);

@@ -219,3 +219,28 @@ TEST(pvalidate_of_shared_page_is_invalid_address)
 	EXPECT_TRUE(!t_rmp(m, 0x300000).validated && !t_rmp(m, 0x300000).assigned);
 	sim_destroy(m);
 }
+
+TEST(pvalidate_cannot_rescind_the_page_holding_its_list)
+{
+	struct sim_machine *m = t_machine(MEM, 1);
+	uint64_t e = t_pval(0x300000, false, true, false);
+
+	EXPECT_EQ(pvalidate(m, &e, 1, 0), SVSM_SUCCESS);
+	e = t_pval(0x300000, false, false, false);
+	t_list(m, 0x300100, 0, &e, 1);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_PVALIDATE), 0x300100, 0, 0, NULL),
+		  SVSM_ERR_INVALID_ADDRESS);
+	EXPECT_EQ(t_read_u16(m, 0x300102), 0);
+	EXPECT_TRUE(t_rmp(m, 0x300000).validated);
+	/* Nor the 2M page around it. */
+	EXPECT_TRUE(sim_host_psc(m, gpa_init(0x400000), PAGE_2M, PSC_PRIVATE) == NULL);
+	e = t_pval(0x400000, true, true, false);
+	EXPECT_EQ(pvalidate(m, &e, 1, 0), SVSM_SUCCESS);
+	e = t_pval(0x400000, true, false, false);
+	t_list(m, 0x5FF000, 0, &e, 1);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_PVALIDATE), 0x5FF000, 0, 0, NULL),
+		  SVSM_ERR_INVALID_ADDRESS);
+	EXPECT_TRUE(t_rmp(m, 0x400000).validated);
+	EXPECT_TRUE(t_tracking_matches_rmp(m));
+	sim_destroy(m);
+}
