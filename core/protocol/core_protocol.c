@@ -189,13 +189,13 @@ static uint32_t pvalidate_rescind(gpa_t gpa, enum page_size size, bool ignore_cf
 
 	/* RMPADJUST answers FAIL_INPUT on a page that is not validated; PVALIDATE then
 	 * reports that nothing changed. */
-	if (r != RMP_SUCCESS && r != RMP_FAIL_INPUT) {
-		return rmp_to_svsm(r);
+	if (r == RMP_SUCCESS || r == RMP_FAIL_INPUT) {
+		r = pageops_pvalidate(gpa, size, false);
+		if (r == RMP_SUCCESS) {
+			return SVSM_SUCCESS;
+		}
 	}
-	r = pageops_pvalidate(gpa, size, false);
-	if (r == RMP_SUCCESS) {
-		return SVSM_SUCCESS;
-	}
+	/* Nothing was rescinded: give back whatever permissions were revoked. */
 	if (before.validated) {
 		(void)pageops_restore(gpa, size, before.perms);
 	}
@@ -396,19 +396,21 @@ static uint32_t core_deposit_mem(struct svsm_call *call)
 	gpa_t list = gpa_init(call->regs->rcx);
 	struct svsm_list_hdr hdr = { 0 };
 	uint32_t result = list_copy_in(call, list, &hdr);
-	uint16_t i = hdr.next;
 
 	if (result != SVSM_SUCCESS) {
 		return result;
 	}
-	for (; i < hdr.entries && result == SVSM_SUCCESS; i++) {
+	uint16_t i = hdr.next;
+
+	while (i < hdr.entries) {
 		result = deposit_one(list, list_entries[i]);
+		if (result != SVSM_SUCCESS) {
+			break;
+		}
+		i++;
 	}
 	publish_mem_available();
-	if (result != SVSM_SUCCESS) {
-		return list_finish(list, (uint16_t)(i - 1U), result);
-	}
-	return list_finish(list, hdr.entries, SVSM_SUCCESS);
+	return list_finish(list, i, result);
 }
 
 static uint32_t core_withdraw_mem(struct svsm_call *call)

@@ -302,3 +302,25 @@ TEST(guest_secrets_page_announces_the_svsm)
 	EXPECT_MEM(&page[SECRETS_VMPCK_OFF(3)], m->psp.vmpck[3], 32);
 	sim_destroy(m);
 }
+
+TEST(deposit_partial_progress_reports_next)
+{
+	struct sim_machine *m = t_machine(MEM, 1);
+	uint64_t e[3] = { 0x201000, SIM_SVSM_BASE + 0x9000, 0x202000 };
+
+	t_validate_4k(m, 0x200000, 3);
+	t_list(m, 0x200000, 0, e, 3);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DEPOSIT_MEM), 0x200000, 0, 0, NULL),
+		  SVSM_ERR_INVALID_ADDRESS);
+	EXPECT_EQ(t_read_u16(m, 0x200002), 1);
+	EXPECT_EQ(t_rmp(m, 0x201000).perms[2], 0);
+	EXPECT_EQ(t_rmp(m, 0x202000).perms[2], 0xF);
+	/* The guest skips the bad entry and goes on from next + 1. */
+	t_list(m, 0x200000, 2, e, 3);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DEPOSIT_MEM), 0x200000, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(t_read_u16(m, 0x200002), 3);
+	EXPECT_EQ(t_rmp(m, 0x202000).perms[2], 0);
+	EXPECT_EQ(m->mem[SIM_CAA_BASE + SVSM_CA_MEM_AVAILABLE_OFF], 1);
+	EXPECT_TRUE(t_tracking_matches_rmp(m));
+	sim_destroy(m);
+}
