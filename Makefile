@@ -28,7 +28,7 @@ SAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN)
 objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 .PHONY: all deps run test check fuzz bench clean
-all: $(BUILD)/donjon-sim
+all: $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf
 
 deps:
 	@scripts/install-deps
@@ -64,7 +64,7 @@ run: deps $(BUILD)/donjon-sim
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/donjon-sim $(BUILD)/donjon-sim-san \
-		$(BUILD)/test-unit $(BUILD)/fuzz-request
+		$(BUILD)/test-unit $(BUILD)/fuzz-request $(BUILD)/kernel/donjon.elf
 	@scripts/run-tests $(BUILD)
 
 check: deps
@@ -81,3 +81,33 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- the kernel: freestanding x86-64, booted by QEMU through PVH ----
+KERNEL_SRC := $(wildcard kernel/*.c)
+KERNEL_ASM := $(wildcard kernel/arch/x86/*.S)
+KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -ffreestanding -fno-pic -fno-pie \
+	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fno-omit-frame-pointer -mcmodel=small -fno-builtin-printf
+KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kobj/%.o,$(KERNEL_SRC)) \
+	$(patsubst %.S,$(BUILD)/kobj/%.o,$(KERNEL_ASM))
+KLD := ld -m elf_x86_64 -z max-page-size=4096 -z noexecstack -T kernel/kernel.ld
+
+$(BUILD)/kobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/kobj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+# Two links: the second carries the symbol table of the first (for backtraces). The table
+# lives in read-only data, after the text, so text addresses do not move.
+$(BUILD)/kernel/donjon.elf: $(KERNEL_OBJS) kernel/kernel.ld scripts/gen-symbols
+	@mkdir -p $(dir $@)
+	scripts/gen-symbols /dev/null > $(BUILD)/kernel/symbols0.c
+	$(CC) $(KCFLAGS) -c $(BUILD)/kernel/symbols0.c -o $(BUILD)/kernel/symbols0.o
+	$(KLD) -o $@.pass1 $(KERNEL_OBJS) $(BUILD)/kernel/symbols0.o
+	scripts/gen-symbols $@.pass1 > $(BUILD)/kernel/symbols.c
+	$(CC) $(KCFLAGS) -c $(BUILD)/kernel/symbols.c -o $(BUILD)/kernel/symbols.o
+	$(KLD) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/symbols.o
+	scripts/gen-symbols $@ | cmp -s - $(BUILD)/kernel/symbols.c

@@ -1,0 +1,182 @@
+/* Boot memory map, page tables and page allocator. */
+#include "mm.h"
+
+#include <stddef.h>
+
+#include "console.h"
+#include "io.h"
+#include "kernel.h"
+
+#define PTE_P (1ULL << 0)
+#define PTE_W (1ULL << 1)
+#define PTE_PS (1ULL << 7)
+#define PTE_NX (1ULL << 63)
+#define PTE_ADDR 0x000FFFFFFFFFF000ULL
+#define MAPPED_LIMIT (4ULL << 30)
+
+static struct mm_range ram[MM_MAX_RANGES];
+static unsigned ram_count;
+
+static uint64_t pml4[512] __attribute__((aligned(4096)));
+static uint64_t pdpt[512] __attribute__((aligned(4096)));
+static uint64_t pd[4][512] __attribute__((aligned(4096)));
+static uint64_t pt_low[512] __attribute__((aligned(4096))); /* the first 2 MiB, 4K pages */
+
+void mm_add_ram(uint64_t base, uint64_t size)
+{
+	uint64_t end = base + size;
+
+	if (ram_count == MM_MAX_RANGES || base >= MAPPED_LIMIT || size == 0U) {
+		return;
+	}
+	if (end > MAPPED_LIMIT) {
+		end = MAPPED_LIMIT;
+	}
+	ram[ram_count++] = (struct mm_range){ base, end - base };
+}
+
+uint64_t mm_ram_bytes(void)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < ram_count; i++) {
+		total += ram[i].size;
+	}
+	return total;
+}
+
+bool kernel_ram_contains(uint64_t pa, uint64_t len)
+{
+	for (unsigned i = 0; i < ram_count; i++) {
+		if (pa >= ram[i].base && len <= ram[i].size &&
+		    pa - ram[i].base <= ram[i].size - len) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void *kernel_ptr(uint64_t pa, size_t len)
+{
+	if (pa < 4096U || !kernel_ram_contains(pa, len)) {
+		return NULL;
+	}
+	/* SAFETY: the kernel maps all RAM below 4 GiB at its physical address (paging_init),
+	 * and [pa, pa + len) was just checked to be RAM inside that map. */
+	return (void *)(uintptr_t)pa;
+}
+
+static uint64_t kaddr(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+static uint64_t kernel_page_flags(uint64_t pa)
+{
+	if (pa >= kaddr(__text_start) && pa < kaddr(__text_end)) {
+		return PTE_P;
+	}
+	if (pa >= kaddr(__rodata_start) && pa < kaddr(__rodata_end)) {
+		return PTE_P | PTE_NX;
+	}
+	return PTE_P | PTE_W | PTE_NX;
+}
+
+void paging_init(void)
+{
+	pml4[0] = kaddr(pdpt) | PTE_P | PTE_W;
+	for (unsigned g = 0; g < 4; g++) {
+		pdpt[g] = kaddr(pd[g]) | PTE_P | PTE_W;
+		for (unsigned i = 0; i < 512; i++) {
+			uint64_t pa = ((uint64_t)g << 30) | ((uint64_t)i << 21);
+
+			pd[g][i] = pa | PTE_P | PTE_W | PTE_PS | PTE_NX;
+		}
+	}
+	/* Page 0 stays unmapped so that a NULL dereference faults. */
+	pt_low[0] = 0;
+	for (unsigned i = 1; i < 512; i++) {
+		uint64_t pa = (uint64_t)i << 12;
+
+		pt_low[i] = pa | kernel_page_flags(pa);
+	}
+	pd[0][0] = kaddr(pt_low) | PTE_P | PTE_W;
+	write_cr3(kaddr(pml4));
+}
+
+struct page_flags paging_query(uint64_t va)
+{
+	struct page_flags f = { false, false, false };
+	uint64_t e = 0;
+
+	if (va >= MAPPED_LIMIT) {
+		return f;
+	}
+	e = pd[va >> 30][(va >> 21) & 511U];
+	if ((e & PTE_PS) == 0U && (e & PTE_P) != 0U) {
+		/* Only the first 2 MiB has a page table. */
+		e = pt_low[(va >> 12) & 511U];
+	}
+	f.present = (e & PTE_P) != 0U;
+	f.writable = f.present && (e & PTE_W) != 0U;
+	f.executable = f.present && (e & PTE_NX) == 0U;
+	return f;
+}
+
+/* Free pages form a stack linked through their first 8 bytes. */
+static uint64_t free_head;
+static uint64_t free_count;
+
+void pmm_free(uint64_t pa)
+{
+	uint64_t *page = kernel_ptr(pa, 4096);
+
+	if (page == NULL || (pa & 4095U) != 0U) {
+		log_msg(LOG_ERR, "pmm: refusing to free 0x%lx", pa);
+		return;
+	}
+	page[0] = free_head;
+	free_head = pa;
+	free_count++;
+}
+
+void pmm_init(void)
+{
+	uint64_t kernel_end = (kaddr(__kernel_end) + 4095U) & ~4095ULL;
+
+	for (unsigned i = 0; i < ram_count; i++) {
+		uint64_t base = (ram[i].base + 4095U) & ~4095ULL;
+		uint64_t end = (ram[i].base + ram[i].size) & ~4095ULL;
+
+		for (uint64_t pa = base; pa < end; pa += 4096U) {
+			if (pa >= kernel_end) {
+				pmm_free(pa);
+			}
+		}
+	}
+}
+
+bool pmm_alloc(uint64_t *pa)
+{
+	if (free_count == 0U) {
+		return false;
+	}
+	uint64_t *page = kernel_ptr(free_head, 4096);
+
+	/* Only RAM pages are ever freed onto the list (pmm_free checks). */
+	if (page == NULL) {
+		return false;
+	}
+	*pa = free_head;
+	free_head = page[0];
+	free_count--;
+	for (unsigned i = 0; i < 512; i++) {
+		page[i] = 0;
+	}
+	return true;
+}
+
+uint64_t pmm_free_pages(void)
+{
+	return free_count;
+}

@@ -1,0 +1,201 @@
+/* GDT, TSS, IDT and the exception report (vector, error code, registers, backtrace). */
+#include "trap.h"
+
+#include <stdbool.h>
+
+#include "console.h"
+#include "kernel.h"
+
+#define MAX_CPUS 8U
+#define IST_STACK_SIZE 8192U
+#define SEL_CODE 0x08
+#define SEL_DATA 0x10
+#define SEL_TSS 0x18
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss) == 104, "64-bit TSS");
+
+struct idt_gate {
+	uint16_t offset_low;
+	uint16_t selector;
+	uint8_t ist;
+	uint8_t type;
+	uint16_t offset_mid;
+	uint32_t offset_high;
+	uint32_t reserved;
+} __attribute__((packed));
+_Static_assert(sizeof(struct idt_gate) == 16, "IDT gate");
+
+struct cpu_tables {
+	uint64_t gdt[5]; /* null, code, data, TSS (two slots) */
+	struct tss tss;
+	uint8_t ist_stack[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+};
+
+extern const uint64_t trap_entries[32];
+
+static struct cpu_tables cpus[MAX_CPUS];
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+static bool idt_ready;
+static uint64_t expect_vector = ~0ULL;
+static uint64_t expect_resume;
+static uint64_t expect_hits;
+
+static const char *const names[32] = {
+	"#DE divide error",
+	"#DB debug",
+	"NMI",
+	"#BP breakpoint",
+	"#OF overflow",
+	"#BR bound range",
+	"#UD invalid opcode",
+	"#NM no FPU",
+	"#DF double fault",
+	"coproc",
+	"#TS invalid TSS",
+	"#NP not present",
+	"#SS stack fault",
+	"#GP general protection",
+	"#PF page fault",
+	"15",
+	"#MF x87",
+	"#AC alignment",
+	"#MC machine check",
+	"#XM SIMD",
+	"#VE",
+	"#CP control protection",
+	"22",
+	"23",
+	"24",
+	"25",
+	"26",
+	"27",
+	"#HV",
+	"#VC",
+	"#SX",
+	"31",
+};
+
+static void idt_init(void)
+{
+	for (unsigned v = 0; v < 32; v++) {
+		uint64_t off = trap_entries[v];
+		/* NMI, #DF and #MC run on their own stacks: the faulting stack may be bad. */
+		uint8_t ist = v == 2 ? 1 : v == 8 ? 2 : v == 18 ? 3 : 0;
+
+		idt[v] = (struct idt_gate){
+			.offset_low = (uint16_t)off,
+			.selector = SEL_CODE,
+			.ist = ist,
+			.type = 0x8E,
+			.offset_mid = (uint16_t)(off >> 16),
+			.offset_high = (uint32_t)(off >> 32),
+		};
+	}
+	idt_ready = true;
+}
+
+void trap_init_cpu(unsigned cpu)
+{
+	struct cpu_tables *t = &cpus[cpu];
+	uint64_t tss = (uint64_t)(uintptr_t)&t->tss;
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) gdtr = { sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)t->gdt },
+				  idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+
+	if (!idt_ready) {
+		idt_init();
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		t->tss.ist[i] = (uint64_t)(uintptr_t)&t->ist_stack[i][IST_STACK_SIZE];
+	}
+	t->tss.iomap_base = sizeof(struct tss);
+	t->gdt[0] = 0;
+	t->gdt[1] = 0x00AF9A000000FFFFULL;
+	t->gdt[2] = 0x00CF92000000FFFFULL;
+	t->gdt[3] = (sizeof(struct tss) - 1) | ((tss & 0xFFFFFF) << 16) | (0x89ULL << 40) |
+		    ((tss >> 24 & 0xFF) << 56);
+	t->gdt[4] = tss >> 32;
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "movw %w2, %%ds\n\t"
+			 "movw %w2, %%es\n\t"
+			 "movw %w2, %%ss\n\t"
+			 "ltr %w3\n\t"
+			 "lidt %4"
+			 :
+			 : "m"(gdtr), "i"(SEL_CODE), "r"(SEL_DATA), "r"(SEL_TSS), "m"(idtr)
+			 : "rax", "memory");
+}
+
+void trap_expect(uint64_t vector, uint64_t resume)
+{
+	expect_vector = vector;
+	expect_resume = resume;
+}
+
+uint64_t trap_expected_hits(void)
+{
+	return expect_hits;
+}
+
+static void backtrace(uint64_t rbp)
+{
+	for (unsigned depth = 0; depth < 16 && rbp != 0U && (rbp & 7U) == 0U; depth++) {
+		const uint64_t *frame = kernel_ptr(rbp, 16);
+		char sym[64];
+
+		if (frame == NULL || frame[1] == 0U) {
+			break;
+		}
+		log_msg(LOG_ERR, "  #%u %016lx %s", depth, frame[1],
+			kernel_symbol(frame[1], sym, sizeof(sym)));
+		rbp = frame[0];
+	}
+}
+
+void trap_handler(struct trap_frame *f);
+
+void trap_handler(struct trap_frame *f)
+{
+	uint64_t cr2 = 0;
+
+	if (f->vector == expect_vector) {
+		expect_vector = ~0ULL;
+		expect_hits++;
+		f->rip = expect_resume;
+		return;
+	}
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	char sym[64];
+
+	log_msg(LOG_ERR, "exception %u (%s), error code 0x%lx, on CPU %u", (unsigned)f->vector,
+		names[f->vector & 31U], f->error, this_cpu());
+	log_msg(LOG_ERR, "  rip %016lx %s", f->rip, kernel_symbol(f->rip, sym, sizeof(sym)));
+	log_msg(LOG_ERR, "  rsp %016lx rflags %016lx cr2 %016lx cs %lx", f->rsp, f->rflags, cr2,
+		f->cs);
+	log_msg(LOG_ERR, "  rax %016lx rbx %016lx rcx %016lx rdx %016lx", f->rax, f->rbx, f->rcx,
+		f->rdx);
+	log_msg(LOG_ERR, "  rsi %016lx rdi %016lx rbp %016lx r8  %016lx", f->rsi, f->rdi, f->rbp,
+		f->r8);
+	log_msg(LOG_ERR, "  r9  %016lx r10 %016lx r11 %016lx r12 %016lx", f->r9, f->r10, f->r11,
+		f->r12);
+	log_msg(LOG_ERR, "  r13 %016lx r14 %016lx r15 %016lx", f->r13, f->r14, f->r15);
+	log_msg(LOG_ERR, "backtrace:");
+	backtrace(f->rbp);
+	kernel_exit(false);
+}

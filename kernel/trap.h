@@ -1,0 +1,22 @@
+/* CPU tables (GDT with TSS, IDT) and the exception report. */
+#ifndef KERNEL_TRAP_H
+#define KERNEL_TRAP_H
+
+#include <stdint.h>
+
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* Load this CPU's GDT, TSS (IST stacks for #DF, NMI, #MC) and the shared IDT. */
+void trap_init_cpu(unsigned cpu);
+
+/* Called by a test that expects one exception: the next exception with this vector
+ * resumes at `resume` instead of stopping the kernel. */
+void trap_expect(uint64_t vector, uint64_t resume);
+uint64_t trap_expected_hits(void);
+
+#endif
