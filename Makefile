@@ -11,11 +11,11 @@ BUILD ?= build
 FUZZ_SECONDS ?= 600
 
 CORE_SRC := $(wildcard core/*.c core/*/*.c)
-SIM_SRC := $(wildcard platform/sim/*.c)
+SIM_SRC := $(wildcard platform/sim/*.c platform/rmp/*.c)
 TOOL_SIM_SRC := $(wildcard tools/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
-INCLUDES := -Iinclude -Icore -Iplatform/sim
+INCLUDES := -Iinclude -Icore -Iplatform/sim -Iplatform/rmp
 WARN := -Wall -Wextra -Werror -Wshadow -Wvla -Wconversion -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-sign-conversion
 BASE_CFLAGS := -std=gnu17 -g $(WARN) $(INCLUDES) -D_GNU_SOURCE

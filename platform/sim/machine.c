@@ -15,11 +15,16 @@ struct sim_machine *sim_current(void)
 	return current_machine;
 }
 
-static bool page_in_memory(const struct sim_machine *m, uint64_t gpa, uint64_t len)
+static struct rmp_table table_of(struct sim_machine *m)
 {
-	uint64_t end = 0;
+	return (struct rmp_table){ .entries = m->rmp, .mem_size = m->mem_size };
+}
 
-	return len != 0U && !__builtin_add_overflow(gpa, len, &end) && end <= m->mem_size;
+static bool page_in_memory(struct sim_machine *m, uint64_t gpa, uint64_t len)
+{
+	struct rmp_table t = table_of(m);
+
+	return rmp_range_in_memory(&t, gpa, len);
 }
 
 static struct rmp_entry *rmp_at(struct sim_machine *m, uint64_t gpa)
@@ -27,90 +32,12 @@ static struct rmp_entry *rmp_at(struct sim_machine *m, uint64_t gpa)
 	return &m->rmp[gpa >> PAGE_SHIFT];
 }
 
-/* PVALIDATE (AMD APM vol. 3): only VMPL0; the page must be assigned to the guest (else
- * #NPF); the request size must match the RMP entry's size; CF=1 if nothing changes. */
-static enum rmp_result pvalidate_locked(struct sim_machine *m, unsigned vmpl, uint64_t gpa,
-					enum page_size size, bool validate)
-{
-	uint64_t bytes = page_size_bytes(size);
-	uint64_t count = bytes >> PAGE_SHIFT;
-
-	if (vmpl != 0U || !page_in_memory(m, gpa, bytes)) {
-		return RMP_FAULT;
-	}
-	if ((gpa & (bytes - 1U)) != 0U) {
-		return RMP_FAIL_INPUT;
-	}
-	for (uint64_t i = 0; i < count; i++) {
-		const struct rmp_entry *e = rmp_at(m, gpa + i * PAGE_SIZE);
-
-		if (!e->assigned) {
-			return RMP_FAULT;
-		}
-		if (e->size_2m != (size == PAGE_2M)) {
-			return RMP_FAIL_SIZEMISMATCH;
-		}
-	}
-	if (rmp_at(m, gpa)->validated == validate) {
-		return RMP_NO_UPDATE;
-	}
-	for (uint64_t i = 0; i < count; i++) {
-		rmp_at(m, gpa + i * PAGE_SIZE)->validated = validate;
-	}
-	return RMP_SUCCESS;
-}
-
-/* RMPADJUST: only towards a less privileged VMPL, never granting more than the caller
- * has; the page must be assigned and validated; the VMSA bit only from VMPL0 (ignored
- * elsewhere). */
-static enum rmp_result rmpadjust_locked(struct sim_machine *m, unsigned vmpl, uint64_t gpa,
-					enum page_size size, unsigned target, uint8_t perms,
-					bool vmsa)
-{
-	uint64_t bytes = page_size_bytes(size);
-	uint64_t count = bytes >> PAGE_SHIFT;
-
-	if (vmpl >= VMPL_COUNT || !page_in_memory(m, gpa, bytes)) {
-		return RMP_FAULT;
-	}
-	if ((gpa & (bytes - 1U)) != 0U || (perms & ~RMP_PERM_ALL) != 0U) {
-		return RMP_FAIL_INPUT;
-	}
-	if (target <= vmpl || target >= VMPL_COUNT) {
-		return RMP_FAIL_PERMISSION;
-	}
-	for (uint64_t i = 0; i < count; i++) {
-		const struct rmp_entry *e = rmp_at(m, gpa + i * PAGE_SIZE);
-
-		if (!e->assigned) {
-			return RMP_FAULT;
-		}
-		if (e->size_2m != (size == PAGE_2M)) {
-			return RMP_FAIL_SIZEMISMATCH;
-		}
-		if (!e->validated) {
-			return RMP_FAIL_INPUT;
-		}
-		if (vmpl != 0U && (perms & ~e->perms[vmpl]) != 0U) {
-			return RMP_FAIL_PERMISSION;
-		}
-	}
-	for (uint64_t i = 0; i < count; i++) {
-		struct rmp_entry *e = rmp_at(m, gpa + i * PAGE_SIZE);
-
-		e->perms[target] = perms;
-		if (vmpl == 0U) {
-			e->vmsa = vmsa;
-		}
-	}
-	return RMP_SUCCESS;
-}
-
 enum rmp_result sim_pvalidate(struct sim_machine *m, unsigned vmpl, gpa_t gpa, enum page_size size,
 			      bool validate)
 {
 	pthread_mutex_lock(&m->lock);
-	enum rmp_result r = pvalidate_locked(m, vmpl, gpa_val(gpa), size, validate);
+	struct rmp_table t = table_of(m);
+	enum rmp_result r = rmp_pvalidate(&t, vmpl, gpa_val(gpa), size, validate);
 
 	pthread_mutex_unlock(&m->lock);
 	return r;
@@ -120,40 +47,18 @@ enum rmp_result sim_rmpadjust(struct sim_machine *m, unsigned vmpl, gpa_t gpa, e
 			      unsigned target_vmpl, uint8_t perms, bool vmsa)
 {
 	pthread_mutex_lock(&m->lock);
-	enum rmp_result r = rmpadjust_locked(m, vmpl, gpa_val(gpa), size, target_vmpl, perms, vmsa);
+	struct rmp_table t = table_of(m);
+	enum rmp_result r = rmp_rmpadjust(&t, vmpl, gpa_val(gpa), size, target_vmpl, perms, vmsa);
 
 	pthread_mutex_unlock(&m->lock);
 	return r;
 }
 
-/* Why a private access at vmpl to [gpa, gpa + len) faults, or NULL if it does not. */
-static const char *access_fault(struct sim_machine *m, unsigned vmpl, uint64_t gpa, uint64_t len,
-				uint8_t need)
-{
-	if (!page_in_memory(m, gpa, len)) {
-		return "outside guest memory";
-	}
-	for (uint64_t p = gpa & ~(PAGE_SIZE - 1U); p < gpa + len; p += PAGE_SIZE) {
-		const struct rmp_entry *e = rmp_at(m, p);
-
-		if (!e->assigned) {
-			return "#NPF: page not assigned to the guest";
-		}
-		if (!e->validated) {
-			return "#VC: page not validated";
-		}
-		if (vmpl != 0U && (e->perms[vmpl] & need) != need) {
-			return need == RMP_PERM_WRITE ? "#NPF: VMPL lacks write permission"
-						      : "#NPF: VMPL lacks read permission";
-		}
-	}
-	return NULL;
-}
-
 const char *sim_guest_read(struct sim_machine *m, unsigned vmpl, gpa_t gpa, void *buf, size_t len)
 {
 	pthread_mutex_lock(&m->lock);
-	const char *fault = access_fault(m, vmpl, gpa_val(gpa), len, RMP_PERM_READ);
+	struct rmp_table t = table_of(m);
+	const char *fault = rmp_access_fault(&t, vmpl, gpa_val(gpa), len, RMP_PERM_READ);
 
 	if (fault == NULL) {
 		memcpy(buf, m->mem + gpa_val(gpa), len);
@@ -166,7 +71,8 @@ const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, con
 			    size_t len)
 {
 	pthread_mutex_lock(&m->lock);
-	const char *fault = access_fault(m, vmpl, gpa_val(gpa), len, RMP_PERM_WRITE);
+	struct rmp_table t = table_of(m);
+	const char *fault = rmp_access_fault(&t, vmpl, gpa_val(gpa), len, RMP_PERM_WRITE);
 
 	if (fault == NULL) {
 		memcpy(m->mem + gpa_val(gpa), buf, len);

@@ -13,6 +13,7 @@
 #include <donjon/vmsa.h>
 
 #include "psp.h"
+#include "rmp.h"
 
 /* Launch layout of a simulated machine. */
 #define SIM_MEM_MIN (16ULL << 20)
@@ -27,15 +28,6 @@
 #define SIM_VMSA_BASE (SIM_SVSM_BASE + 0x2000ULL) /* startup VMSA i at +i * 4K */
 #define SIM_GUEST_VMPL 2U
 #define SIM_SEV_FEATURES SEV_FEATURE_SNP_ACTIVE
-
-/* One RMP entry per 4 KiB page. A 2M RMP entry is 512 entries with size_2m set. */
-struct rmp_entry {
-	bool assigned; /* guest-private (else hypervisor/shared) */
-	bool validated;
-	bool size_2m;
-	bool vmsa;
-	uint8_t perms[VMPL_COUNT]; /* [0] unused: VMPL0 has every permission */
-};
 
 struct sim_vcpu {
 	gpa_t vmsa;    /* the VMSA the host runs for this vCPU at the guest's VMPL */
