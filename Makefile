@@ -27,6 +27,15 @@ SAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN)
 
 objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
+# make V=1 shows the commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n'
+endif
+
 .PHONY: all deps run test check fuzz bench clean
 all: $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf
 
@@ -35,32 +44,39 @@ deps:
 
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -MMD -MP -c $< -o $@
+	$(say) CC $@
+	$(Q)$(CC) $(REL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
+	$(say) CC $@
+	$(Q)$(CC) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/donjon-sim: $(call objs,rel,$(CORE_SRC) $(SIM_SRC) $(TOOL_SIM_SRC))
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+	$(say) CC $@
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/donjon-sim-san: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(TOOL_SIM_SRC))
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
+	$(say) CC $@
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC))
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
+	$(say) CC $@
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
 # libFuzzer needs clang, whatever CC is.
 FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(BUILD)/fuzz-request: $(CORE_SRC) $(SIM_SRC) tests/fuzz/fuzz_request.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
+	$(say) CLANG $@
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/bench-calls: $(call objs,rel,$(CORE_SRC) $(SIM_SRC)) tests/bench/bench_calls.c
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+	$(say) CC $@
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
-run: deps $(BUILD)/donjon-sim
-	@scripts/demo $(BUILD)/donjon-sim
+run: deps $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf
+	@scripts/demo $(BUILD)
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/donjon-sim $(BUILD)/donjon-sim-san \
@@ -83,31 +99,71 @@ clean:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- the kernel: freestanding x86-64, booted by QEMU through PVH ----
-KERNEL_SRC := $(wildcard kernel/*.c)
+# The kernel carries the core, the RMP model and the native platform, and the protocol
+# test guest (tests/guest) as a flat image it loads at launch.
+KERNEL_SRC := $(wildcard kernel/*.c) $(CORE_SRC) $(wildcard platform/rmp/*.c platform/native/*.c)
 KERNEL_ASM := $(wildcard kernel/arch/x86/*.S)
-KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -ffreestanding -fno-pic -fno-pie \
-	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
-	-fno-omit-frame-pointer -mcmodel=small -fno-builtin-printf
+FREESTANDING := -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -mcmodel=small
+KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -Iplatform/rmp -Iplatform/native \
+	$(FREESTANDING)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kobj/%.o,$(KERNEL_SRC)) \
-	$(patsubst %.S,$(BUILD)/kobj/%.o,$(KERNEL_ASM))
+	$(patsubst %.S,$(BUILD)/kobj/%.o,$(KERNEL_ASM)) $(BUILD)/kobj/guest_image.o
+
+GUEST_SRC := $(wildcard tests/guest/*.c) kernel/console.c
+GUEST_OBJS := $(patsubst %.c,$(BUILD)/gobj/%.o,$(GUEST_SRC)) $(BUILD)/gobj/tests/guest/entry.o
+
+$(BUILD)/gobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gobj/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/guest/guest.bin: $(GUEST_OBJS) tests/guest/guest.ld
+	@mkdir -p $(dir $@)
+	$(say) LD $@
+	$(Q)ld -m elf_x86_64 -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+		-T tests/guest/guest.ld \
+		-o $(BUILD)/guest/guest.elf $(GUEST_OBJS)
+	$(say) OBJCOPY $@
+	$(Q)objcopy -O binary --set-section-flags .bss=alloc,load,contents $(BUILD)/guest/guest.elf $@
+
+$(BUILD)/kobj/guest_image.o: $(BUILD)/guest/guest.bin
+	@mkdir -p $(dir $@)
+	$(say) INCBIN $@
+	$(Q)printf '\t.section .rodata\n\t.p2align 12\n\t.globl guest_image_start, guest_image_end\nguest_image_start:\n\t.incbin "%s"\nguest_image_end:\n\t.section .note.GNU-stack, "", @progbits\n' \
+		$< | $(CC) -c -x assembler - -o $@
 KLD := ld -m elf_x86_64 -z max-page-size=4096 -z noexecstack -T kernel/kernel.ld
 
 $(BUILD)/kobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	$(say) CC $@
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/kobj/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	$(say) CC $@
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
 
 # Two links: the second carries the symbol table of the first (for backtraces). The table
 # lives in read-only data, after the text, so text addresses do not move.
 $(BUILD)/kernel/donjon.elf: $(KERNEL_OBJS) kernel/kernel.ld scripts/gen-symbols
 	@mkdir -p $(dir $@)
-	scripts/gen-symbols /dev/null > $(BUILD)/kernel/symbols0.c
-	$(CC) $(KCFLAGS) -c $(BUILD)/kernel/symbols0.c -o $(BUILD)/kernel/symbols0.o
-	$(KLD) -o $@.pass1 $(KERNEL_OBJS) $(BUILD)/kernel/symbols0.o
-	scripts/gen-symbols $@.pass1 > $(BUILD)/kernel/symbols.c
-	$(CC) $(KCFLAGS) -c $(BUILD)/kernel/symbols.c -o $(BUILD)/kernel/symbols.o
-	$(KLD) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/symbols.o
-	scripts/gen-symbols $@ | cmp -s - $(BUILD)/kernel/symbols.c
+	$(say) SYMS $@
+	$(Q)scripts/gen-symbols /dev/null > $(BUILD)/kernel/symbols0.c
+	$(say) CC $@
+	$(Q)$(CC) $(KCFLAGS) -c $(BUILD)/kernel/symbols0.c -o $(BUILD)/kernel/symbols0.o
+	$(say) LD $@
+	$(Q)$(KLD) -o $@.pass1 $(KERNEL_OBJS) $(BUILD)/kernel/symbols0.o
+	$(say) SYMS $@
+	$(Q)scripts/gen-symbols $@.pass1 > $(BUILD)/kernel/symbols.c
+	$(say) CC $@
+	$(Q)$(CC) $(KCFLAGS) -c $(BUILD)/kernel/symbols.c -o $(BUILD)/kernel/symbols.o
+	$(say) LD $@
+	$(Q)$(KLD) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/symbols.o
+	$(say) SYMS $@
+	$(Q)scripts/gen-symbols $@ | cmp -s - $(BUILD)/kernel/symbols.c

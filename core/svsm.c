@@ -117,6 +117,21 @@ bool svsm_init(const struct svsm_boot *b)
 			return false;
 		}
 	}
+	if (b->guest_range_count > SVSM_MAX_GUEST_RANGES) {
+		return false;
+	}
+	for (unsigned r = 0; r < b->guest_range_count; r++) {
+		const struct svsm_guest_range *g = &b->guest_ranges[r];
+
+		if ((g->size & (PAGE_SIZE - 1U)) != 0U) {
+			return false;
+		}
+		for (uint64_t off = 0; off < g->size; off += PAGE_SIZE) {
+			if (!adopt_guest_page(gpa_init(gpa_val(g->base) + off), PAGE_GUEST)) {
+				return false;
+			}
+		}
+	}
 	return adopt_guest_page(b->guest_secrets, PAGE_GUEST) && publish_guest_secrets(b);
 }
 

@@ -6,8 +6,13 @@
 #include "io.h"
 #include "kernel.h"
 #include "ktest.h"
+#include "launch.h"
 #include "mm.h"
+#include "native.h"
+#include "svm.h"
 #include "trap.h"
+
+#include <donjon/svsm.h>
 
 #define PVH_MAGIC 0x336EC578U
 #define E820_RAM 1U
@@ -181,6 +186,30 @@ __attribute__((noinline)) static void crash_on_purpose(void)
 	__asm__ volatile("" ::: "memory");
 }
 
+/* The native platform: Donjon takes memory above 16 MiB for the guest, starts its core
+ * and runs the guest under SVM until it stops; the guest's verdict is the exit code. */
+__attribute__((noreturn)) static void run_guest(void)
+{
+	uint64_t mem = mm_ram_top();
+	size_t state_size = svsm_state_size(mem);
+	uint64_t state = 0;
+	bool passed = false;
+
+	if (mem < 2 * NATIVE_SVSM_SIZE || !native_mm_init(mem) || !svm_reserve() ||
+	    (state = mm_reserve(state_size, NATIVE_SVSM_SIZE)) == 0U) {
+		log_msg(LOG_ERR, "not enough memory for Donjon and a guest (need 32 MiB or more)");
+		kernel_exit(false);
+	}
+	pmm_init(NATIVE_SVSM_SIZE);
+	if (!native_npt_init() ||
+	    !native_launch(mem, kernel_ptr(state, state_size), state_size, &passed)) {
+		kernel_exit(false);
+	}
+	log_msg(LOG_INFO, "guest finished: %s; %lu of Donjon's pages free",
+		passed ? "passed" : "failed", pmm_free_pages());
+	kernel_exit(passed);
+}
+
 void kmain(uint32_t start_info);
 
 void kmain(uint32_t start_info)
@@ -200,18 +229,15 @@ void kmain(uint32_t start_info)
 	}
 	trap_init_cpu(0);
 	paging_init();
-	pmm_init();
-	log_msg(LOG_INFO, "%lu free pages", pmm_free_pages());
-	const char *crash = cmdline_get("crash");
-
-	if (crash != NULL) {
-		crash_on_purpose();
-	}
 	const char *test = cmdline_get("test");
 
+	if (cmdline_get("crash") != NULL) {
+		crash_on_purpose();
+		kernel_exit(false);
+	}
 	if (test != NULL) {
+		pmm_init(~0ULL);
 		kernel_exit(ktest_run(test));
 	}
-	log_msg(LOG_ERR, "nothing to run: give test=all");
-	kernel_exit(false);
+	run_guest();
 }

@@ -45,6 +45,18 @@ uint64_t mm_ram_bytes(void)
 	return total;
 }
 
+uint64_t mm_ram_top(void)
+{
+	uint64_t top = 0;
+
+	for (unsigned i = 0; i < ram_count; i++) {
+		if (ram[i].base + ram[i].size > top) {
+			top = ram[i].base + ram[i].size;
+		}
+	}
+	return top;
+}
+
 bool kernel_ram_contains(uint64_t pa, uint64_t len)
 {
 	for (unsigned i = 0; i < ram_count; i++) {
@@ -140,16 +152,43 @@ void pmm_free(uint64_t pa)
 	free_count++;
 }
 
-void pmm_init(void)
+static uint64_t reserve_next;
+
+static uint64_t image_end(void)
 {
-	uint64_t kernel_end = (kaddr(__kernel_end) + 4095U) & ~4095ULL;
+	return (kaddr(__kernel_end) + 4095U) & ~4095ULL;
+}
+
+uint64_t mm_reserve(uint64_t bytes, uint64_t limit)
+{
+	uint64_t start = reserve_next != 0U ? reserve_next : image_end();
+	uint64_t size = (bytes + 4095U) & ~4095ULL;
+
+	if (size == 0U || start + size > limit || !kernel_ram_contains(start, size)) {
+		return 0;
+	}
+	uint8_t *p = kernel_ptr(start, size);
+
+	if (p == NULL) {
+		return 0;
+	}
+	for (uint64_t i = 0; i < size; i++) {
+		p[i] = 0;
+	}
+	reserve_next = start + size;
+	return start;
+}
+
+void pmm_init(uint64_t limit)
+{
+	uint64_t first = reserve_next != 0U ? reserve_next : image_end();
 
 	for (unsigned i = 0; i < ram_count; i++) {
 		uint64_t base = (ram[i].base + 4095U) & ~4095ULL;
 		uint64_t end = (ram[i].base + ram[i].size) & ~4095ULL;
 
-		for (uint64_t pa = base; pa < end; pa += 4096U) {
-			if (pa >= kernel_end) {
+		for (uint64_t pa = base; pa < end && pa < limit; pa += 4096U) {
+			if (pa >= first) {
 				pmm_free(pa);
 			}
 		}

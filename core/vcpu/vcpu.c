@@ -61,10 +61,17 @@ struct vcpu_rec *vcpu_add(gpa_t vmsa, gpa_t caa, uint32_t apic_id, uint8_t vmpl,
 
 void vcpu_remove(struct vcpu_rec *rec)
 {
-	if (vcpus.current[rec->apic_id] == rec) {
-		vcpus.current[rec->apic_id] = NULL;
-	}
 	rec->used = false;
+	if (vcpus.current[rec->apic_id] != rec) {
+		return;
+	}
+	/* Another VMSA still registered for this APIC ID becomes current. */
+	vcpus.current[rec->apic_id] = NULL;
+	for (unsigned i = 0; i < VCPU_RECORDS_MAX; i++) {
+		if (vcpus.recs[i].used && vcpus.recs[i].apic_id == rec->apic_id) {
+			vcpus.current[rec->apic_id] = &vcpus.recs[i];
+		}
+	}
 }
 
 bool vcpu_caa_in_use(gpa_t caa, const struct vcpu_rec *except)

@@ -26,6 +26,8 @@ struct vcpu_rec *vcpu_current(unsigned apic_id);
 
 /* Register a VMSA and make it current for its APIC ID. NULL if the table is full. */
 struct vcpu_rec *vcpu_add(gpa_t vmsa, gpa_t caa, uint32_t apic_id, uint8_t vmpl, bool startup);
+/* Forget a VMSA; if it was current for its APIC ID, another VMSA still registered for
+ * that APIC ID (if any) becomes current. */
 void vcpu_remove(struct vcpu_rec *rec);
 bool vcpu_has_room(void);
 

@@ -11,6 +11,15 @@ struct svsm_vcpu_boot {
 	gpa_t caa;  /* its calling area, a validated guest page */
 };
 
+/* Guest memory the launch validated for the guest (its firmware or image): the core
+ * grants the guest's VMPL full access to it. */
+struct svsm_guest_range {
+	gpa_t base;
+	uint64_t size;
+};
+
+#define SVSM_MAX_GUEST_RANGES 8U
+
 /* What the launch left in memory and where. All gPAs are 4 KiB aligned. */
 struct svsm_boot {
 	uint64_t mem_size;
@@ -21,6 +30,8 @@ struct svsm_boot {
 	unsigned guest_vmpl;
 	unsigned vcpu_count;
 	struct svsm_vcpu_boot vcpus[SVSM_MAX_VCPUS];
+	struct svsm_guest_range guest_ranges[SVSM_MAX_GUEST_RANGES];
+	unsigned guest_range_count;
 	void *state; /* svsm_state_size(mem_size) bytes of SVSM memory for core's tables */
 	size_t state_size;
 };

@@ -73,7 +73,10 @@ TEST(create_vcpu_then_run_it_then_delete)
 	EXPECT_TRUE(!r.vmsa && r.validated);
 	EXPECT_EQ(r.perms[2], 0xF);
 	EXPECT_EQ(t_read_u64(m, vmsa + VMSA_EFER_OFF) & EFER_SVME, 0);
-	EXPECT_EQ(gpa_val(svsm_vcpu_vmsa(1)), 0);
+	/* APIC ID 1's startup VMSA, still registered, is its current VMSA again; the host
+	 * still runs the deleted one, which can no longer be entered. */
+	EXPECT_EQ(gpa_val(svsm_vcpu_vmsa(1)), SIM_VMSA_BASE + PAGE_SIZE);
+	EXPECT_EQ(gpa_val(svsm_vcpu_caa(1)), SIM_CAA_BASE + PAGE_SIZE);
 	EXPECT_EQ(t_call(m, 1, CORE(SVSM_CORE_QUERY_PROTOCOL), 1, 0, 0, NULL), ~0ULL);
 	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DELETE_VCPU), vmsa, 0, 0, NULL),
 		  SVSM_ERR_INVALID_PARAMETER);

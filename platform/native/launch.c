@@ -1,0 +1,136 @@
+/* Launching the guest on the native platform: what the PSP and the host do on SEV-SNP.
+ * The guest's image, stack and page tables and its secrets and calling-area pages are
+ * validated before it runs; Donjon's core takes over; the guest starts in long mode. */
+#include "launch.h"
+
+#include <donjon/svsm.h>
+#include <donjon/svsm_abi.h>
+#include <donjon/vmsa.h>
+
+#include "console.h"
+#include "kernel.h"
+#include "mm.h"
+#include "svm.h"
+
+#define PTE_P 1ULL
+#define PTE_RW 2ULL
+#define PTE_PS 0x80ULL
+
+extern const uint8_t guest_image_start[], guest_image_end[];
+
+static void put64(uint8_t *p, unsigned off, uint64_t v)
+{
+	__builtin_memcpy(p + off, &v, sizeof(v));
+}
+
+/* A segment in VMSA form: selector, attributes, limit, base. */
+static void put_segment(uint8_t *vmsa, unsigned off, uint16_t sel, uint16_t attr)
+{
+	uint32_t limit = 0xFFFFFFFFU;
+
+	__builtin_memcpy(vmsa + off, &sel, 2);
+	__builtin_memcpy(vmsa + off + 2, &attr, 2);
+	__builtin_memcpy(vmsa + off + 4, &limit, 4);
+	put64(vmsa, off + 8, 0);
+}
+
+/* The guest's own page tables: 0-4 GiB mapped 1:1 with 2 MiB pages. */
+static void build_guest_page_tables(void)
+{
+	uint64_t *pml4 = kernel_ptr(GUEST_PAGE_TABLES, 6 * PAGE_SIZE);
+	uint64_t *pdpt = pml4 + 512;
+	uint64_t *pd = pml4 + 1024;
+
+	pml4[0] = (GUEST_PAGE_TABLES + 0x1000U) | PTE_P | PTE_RW;
+	for (uint64_t g = 0; g < 4; g++) {
+		pdpt[g] = (GUEST_PAGE_TABLES + 0x2000U + g * 0x1000U) | PTE_P | PTE_RW;
+	}
+	for (uint64_t i = 0; i < (uint64_t)4 * 512; i++) {
+		pd[i] = (i << 21) | PTE_P | PTE_RW | PTE_PS;
+	}
+}
+
+/* The vCPU's initial state in VMSA form: 64-bit mode at the guest image's entry. */
+static void build_startup_vmsa(uint8_t *vmsa)
+{
+	put_segment(vmsa, 0x010, 0x08, 0x0A9B); /* CS: long mode code */
+	put_segment(vmsa, 0x000, 0x10, 0x0C93); /* ES */
+	put_segment(vmsa, 0x020, 0x10, 0x0C93); /* SS */
+	put_segment(vmsa, 0x030, 0x10, 0x0C93); /* DS */
+	put_segment(vmsa, 0x040, 0x10, 0x0C93); /* FS */
+	put_segment(vmsa, 0x050, 0x10, 0x0C93); /* GS */
+	put_segment(vmsa, 0x070, 0, 0x0082);	/* LDTR */
+	put_segment(vmsa, 0x090, 0, 0x008B);	/* TR */
+	vmsa[VMSA_VMPL_OFF] = NATIVE_GUEST_VMPL;
+	put64(vmsa, VMSA_EFER_OFF, 0x500U | EFER_SVME); /* LME, LMA */
+	put64(vmsa, VMSA_CR4_OFF, 0x20U | 0x200U);	/* CR4: PAE, OSFXSR */
+	put64(vmsa, VMSA_CR3_OFF, GUEST_PAGE_TABLES);
+	put64(vmsa, VMSA_CR0_OFF, 0x80010033U); /* CR0: PG, WP, NE, ET, MP, PE */
+	put64(vmsa, VMSA_DR7_OFF, 0x400U);
+	put64(vmsa, VMSA_DR6_OFF, 0xFFFF0FF0U);
+	put64(vmsa, VMSA_RFLAGS_OFF, 0x2U);
+	put64(vmsa, VMSA_RIP_OFF, GUEST_IMAGE);
+	put64(vmsa, VMSA_RSP_OFF, GUEST_STACK_TOP);
+	put64(vmsa, VMSA_G_PAT_OFF, 0x0007040600070406ULL);
+	put64(vmsa, VMSA_SEV_FEATURES_OFF, SEV_FEATURE_SNP_ACTIVE);
+}
+
+static bool validate_range(uint64_t base, uint64_t size, struct svsm_guest_range *r)
+{
+	for (uint64_t p = base; p < base + size; p += 4096U) {
+		if (!native_launch_validate(p)) {
+			return false;
+		}
+	}
+	*r = (struct svsm_guest_range){ .base = gpa_init(base), .size = size };
+	return true;
+}
+
+bool native_launch(uint64_t mem_size, void *core_state, size_t core_state_size, bool *passed)
+{
+	/* Two linker symbols around the image: compare their addresses, not the objects. */
+	uint64_t image_size = (uint64_t)((uintptr_t)guest_image_end - (uintptr_t)guest_image_start);
+	uint64_t secrets = 0, vmsa = 0;
+	struct native_vcpu bsp;
+	struct svsm_boot boot = {
+		.mem_size = mem_size,
+		.svsm_base = gpa_init(0),
+		.svsm_size = NATIVE_SVSM_SIZE,
+		.guest_secrets = gpa_init(GUEST_SECRETS),
+		.guest_vmpl = NATIVE_GUEST_VMPL,
+		.vcpu_count = 1,
+		.state = core_state,
+		.state_size = core_state_size,
+		.guest_range_count = 3,
+	};
+
+	if (image_size > GUEST_IMAGE_MAX || !pmm_alloc(&secrets) || !pmm_alloc(&vmsa) ||
+	    !native_launch_validate(GUEST_SECRETS) || !native_launch_validate(GUEST_CAA(0)) ||
+	    !validate_range(GUEST_PAGE_TABLES, 6 * PAGE_SIZE, &boot.guest_ranges[0]) ||
+	    !validate_range(GUEST_STACK_TOP - GUEST_STACK_PAGES * PAGE_SIZE,
+			    GUEST_STACK_PAGES * PAGE_SIZE, &boot.guest_ranges[1]) ||
+	    !validate_range(GUEST_IMAGE, (image_size + 4095U) & ~4095ULL, &boot.guest_ranges[2])) {
+		log_msg(LOG_ERR, "launch: guest memory or SVSM pages missing");
+		return false;
+	}
+	__builtin_memcpy(kernel_ptr(GUEST_IMAGE, image_size), guest_image_start, image_size);
+	build_guest_page_tables();
+	/* There is no PSP here: the secrets page has a version and no VMPCKs. */
+	put64(kernel_ptr(secrets, 4096), 0, 3);
+	build_startup_vmsa(kernel_ptr(vmsa, 4096));
+	boot.secrets = gpa_init(secrets);
+	boot.vcpus[0] =
+		(struct svsm_vcpu_boot){ .vmsa = gpa_init(vmsa), .caa = gpa_init(GUEST_CAA(0)) };
+	if (!svsm_init(&boot)) {
+		log_msg(LOG_ERR, "launch: the core refused the launch layout");
+		return false;
+	}
+	if (!svm_enable_cpu() || !svm_vcpu_init(&bsp, 0, vmsa)) {
+		return false;
+	}
+	log_msg(LOG_INFO, "launch: guest image %lu bytes at 0x%lx; Donjon at [0, 0x%lx)",
+		image_size, (uint64_t)GUEST_IMAGE, (uint64_t)NATIVE_SVSM_SIZE);
+	svm_vcpu_run(&bsp);
+	*passed = bsp.has_verdict && bsp.verdict == 0x10U;
+	return true;
+}

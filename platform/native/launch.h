@@ -1,0 +1,14 @@
+/* The native platform's launch of the guest. */
+#ifndef PLATFORM_NATIVE_LAUNCH_H
+#define PLATFORM_NATIVE_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Validate the guest's launch pages, start the core, run the guest until it stops.
+ * *passed is the guest's own verdict (written to the debug-exit port). False if the
+ * launch itself failed. */
+bool native_launch(uint64_t mem_size, void *core_state, size_t core_state_size, bool *passed);
+
+#endif

@@ -1,0 +1,45 @@
+/* The native platform: Donjon runs the guest under AMD SVM with nested paging and
+ * enforces, with the nested page tables, what the RMP would enforce on SEV-SNP.
+ *
+ * Layout: Donjon's range is [0, 16 MiB) (the kernel, its tables and pages); guest memory
+ * starts at 16 MiB and is mapped 1:1 in the nested page tables, page by page, only while
+ * the RMP model says VMPL2 may use it. The "host" assigns guest memory below 64 MiB as
+ * 4K RMP entries and above as 2M entries (as KVM does with huge pages), so both the 2M
+ * validation and Linux's 2M-to-4K fallback happen.
+ *
+ * Lock order: the core lock, then native_lock (this platform's RMP and NPT). */
+#ifndef PLATFORM_NATIVE_NATIVE_H
+#define PLATFORM_NATIVE_NATIVE_H
+
+#include <donjon/platform.h>
+
+#define NATIVE_SVSM_SIZE ((uint64_t)16 << 20)
+#define NATIVE_GUEST_BASE NATIVE_SVSM_SIZE
+#define NATIVE_2M_FROM (64ULL << 20)
+#define NATIVE_GUEST_VMPL 2U
+#define NATIVE_MAX_VCPUS 8U
+
+/* The guest's launch pages (validated before it runs, full access for VMPL1/2). */
+#define GUEST_SECRETS (NATIVE_GUEST_BASE + 0x0000ULL)
+#define GUEST_CAA(i) (NATIVE_GUEST_BASE + 0x1000ULL + 0x1000ULL * (i))
+#define GUEST_PAGE_TABLES (NATIVE_GUEST_BASE + 0x10000ULL) /* PML4, PDPT, 4 PDs */
+#define GUEST_STACK_TOP (NATIVE_GUEST_BASE + 0x30000ULL)
+#define GUEST_STACK_PAGES 4U
+#define GUEST_IMAGE (NATIVE_GUEST_BASE + 0x100000ULL)
+#define GUEST_IMAGE_MAX (1ULL << 20)
+
+/* Take over memory: RMP model for [0, mem_size), Donjon's range validated, nested page
+ * tables for the guest range. False if memory for the tables is short. */
+bool native_mm_init(uint64_t mem_size);
+/* After pmm_init: the nested page tables, every level allocated for guest memory. */
+bool native_npt_init(void);
+uint64_t native_npt_root(void);
+
+/* Launch-time validation of a guest page (as the PSP's LAUNCH_UPDATE would). */
+bool native_launch_validate(uint64_t gpa);
+
+/* Why the guest's access to gpa faults (for a nested page fault report), never NULL
+ * for a gpa the guest cannot use. */
+const char *native_access_fault(uint64_t gpa, uint8_t need);
+
+#endif

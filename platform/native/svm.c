@@ -1,0 +1,316 @@
+/* The guest vCPU under AMD SVM: Donjon enters it with VMRUN and handles its exits. An
+ * SVSM call (VMMCALL, or the VMGEXIT encoding, which executes as VMMCALL outside SEV)
+ * goes to the core exactly as a VMGEXIT does on SEV-SNP; the guest's state lives in its
+ * VMSA page, copied to the VMCB's save area (same layout at +0x400) around each VMRUN. */
+#include "svm.h"
+
+#include <donjon/svsm.h>
+#include <donjon/vmsa.h>
+
+#include "console.h"
+#include "io.h"
+#include "kernel.h"
+#include "mm.h"
+
+#define MSR_EFER 0xC0000080U
+#define MSR_VM_HSAVE_PA 0xC0010117U
+
+#define VMCB_INTERCEPT_CR_READ 0x000U
+#define VMCB_INTERCEPT_MISC1 0x00CU
+#define VMCB_INTERCEPT_MISC2 0x010U
+#define VMCB_IOPM_BASE 0x040U
+#define VMCB_MSRPM_BASE 0x048U
+#define VMCB_ASID 0x058U
+#define VMCB_TLB_CONTROL 0x05CU
+#define VMCB_EXIT_CODE 0x070U
+#define VMCB_EXIT_INFO1 0x078U
+#define VMCB_EXIT_INFO2 0x080U
+#define VMCB_NP_ENABLE 0x090U
+#define VMCB_N_CR3 0x0B0U
+#define VMCB_SAVE 0x400U
+/* The part of the save area that VMSA and VMCB share: segments, control registers,
+ * EFER, RFLAGS, RIP, RSP, RAX, PAT. */
+#define VMCB_SAVE_SHARED 0x2E8U
+
+#define MISC1_CPUID (1U << 18)
+#define MISC1_HLT (1U << 24)
+#define MISC1_IOIO (1U << 27)
+#define MISC1_MSR (1U << 28)
+#define MISC1_SHUTDOWN (1U << 31)
+#define MISC2_ALL_SVM 0xFFU /* VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT, RDTSCP */
+
+#define EXIT_CPUID 0x72U
+#define EXIT_HLT 0x78U
+#define EXIT_IOIO 0x7BU
+#define EXIT_MSR 0x7CU
+#define EXIT_SHUTDOWN 0x7FU
+#define EXIT_VMMCALL 0x81U
+#define EXIT_NPF 0x400U
+
+#define COM1 0x3F8U
+#define DEBUG_EXIT_PORT 0xF4U
+#define GUEST_OUTPUT_MAX (256U * 1024U)
+
+/* RBX, RCX, RDX, RSI, RDI, RBP, R8-R15: the order vmrun.S uses. */
+struct guest_gprs {
+	uint64_t r[14];
+};
+
+void svm_vmrun(uint64_t vmcb_pa, struct guest_gprs *gprs);
+
+/* The VMSA offsets of the registers VMRUN does not load from the VMCB. */
+static const uint16_t gpr_offsets[14] = { 0x318, 0x308, 0x310, 0x330, 0x338, 0x328, 0x340,
+					  0x348, 0x350, 0x358, 0x360, 0x368, 0x370, 0x378 };
+
+static uint64_t iopm_pa;
+static uint64_t msrpm_pa;
+static char line[128];
+static unsigned line_len;
+static unsigned output_bytes;
+
+bool svm_reserve(void)
+{
+	/* Intercept every port and every MSR: the guest reaches no device and no host MSR. */
+	iopm_pa = mm_reserve(3 * PAGE_SIZE, NATIVE_SVSM_SIZE);
+	msrpm_pa = mm_reserve(2 * PAGE_SIZE, NATIVE_SVSM_SIZE);
+	if (iopm_pa == 0U || msrpm_pa == 0U) {
+		return false;
+	}
+	uint8_t *io = kernel_ptr(iopm_pa, 3 * PAGE_SIZE);
+	uint8_t *msr = kernel_ptr(msrpm_pa, 2 * PAGE_SIZE);
+
+	for (unsigned i = 0; i < 3 * 4096; i++) {
+		io[i] = 0xFF;
+	}
+	for (unsigned i = 0; i < 2 * 4096; i++) {
+		msr[i] = 0xFF;
+	}
+	return true;
+}
+
+bool svm_enable_cpu(void)
+{
+	uint32_t r[4];
+	uint64_t hsave = 0;
+
+	cpuid(0x80000001U, 0, r);
+	if ((r[2] & (1U << 2)) == 0U) {
+		log_msg(LOG_ERR, "svm: this CPU has no SVM (QEMU: -cpu qemu64,+npt)");
+		return false;
+	}
+	cpuid(0x8000000AU, 0, r);
+	if ((r[3] & 1U) == 0U) {
+		log_msg(LOG_ERR, "svm: no nested paging (QEMU: -cpu qemu64,+npt)");
+		return false;
+	}
+	if (!pmm_alloc(&hsave)) {
+		return false;
+	}
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, hsave);
+	return true;
+}
+
+static void put32(uint8_t *p, unsigned off, uint32_t v)
+{
+	__builtin_memcpy(p + off, &v, sizeof(v));
+}
+
+static void put64(uint8_t *p, unsigned off, uint64_t v)
+{
+	__builtin_memcpy(p + off, &v, sizeof(v));
+}
+
+static uint64_t get64(const uint8_t *p, unsigned off)
+{
+	uint64_t v = 0;
+
+	__builtin_memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+bool svm_vcpu_init(struct native_vcpu *v, unsigned apic_id, uint64_t vmsa)
+{
+	uint64_t vmcb = 0;
+
+	if (!pmm_alloc(&vmcb)) {
+		return false;
+	}
+	uint8_t *c = kernel_ptr(vmcb, 4096);
+
+	put32(c, VMCB_INTERCEPT_MISC1,
+	      MISC1_CPUID | MISC1_HLT | MISC1_IOIO | MISC1_MSR | MISC1_SHUTDOWN);
+	put32(c, VMCB_INTERCEPT_MISC2, MISC2_ALL_SVM);
+	put64(c, VMCB_IOPM_BASE, iopm_pa);
+	put64(c, VMCB_MSRPM_BASE, msrpm_pa);
+	put32(c, VMCB_ASID, 1);
+	/* Flush the guest's TLB on every entry: nested mappings change under it. */
+	put32(c, VMCB_TLB_CONTROL, 1);
+	put64(c, VMCB_NP_ENABLE, 1);
+	put64(c, VMCB_N_CR3, native_npt_root());
+	*v = (struct native_vcpu){ .apic_id = apic_id, .vmcb = vmcb, .vmsa = vmsa };
+	return true;
+}
+
+/* Guest output on COM1, a line at a time, with a cap so a guest cannot flood, and only
+ * printable characters so it cannot send escape sequences to the console. */
+static void guest_putc(char ch)
+{
+	if (output_bytes >= GUEST_OUTPUT_MAX || (ch != '\n' && (ch < 0x20 || ch > 0x7E))) {
+		return;
+	}
+	if (++output_bytes == GUEST_OUTPUT_MAX) {
+		log_msg(LOG_WARN, "guest output cap reached; the rest is dropped");
+		return;
+	}
+	if (ch != '\n' && line_len + 1U < sizeof(line)) {
+		line[line_len++] = ch;
+		return;
+	}
+	line[line_len] = '\0';
+	kprintf("%s", line);
+	line_len = 0;
+}
+
+static bool handle_io(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
+{
+	uint64_t info = get64(c, VMCB_EXIT_INFO1);
+	uint16_t port = (uint16_t)(info >> 16);
+	uint64_t rax = get64(vmsa, VMSA_RAX_OFF);
+
+	/* String and REP forms are not emulated. */
+	if ((info & (1U << 2 | 1U << 3)) != 0U) {
+		log_guest("vCPU %u: string I/O on port 0x%x; guest stopped", v->apic_id, port);
+		return false;
+	}
+	if ((info & 1U) != 0U) {
+		/* IN: the UART's line status says "ready"; anything else reads as all ones. */
+		uint64_t value = port == COM1 + 5U ? 0x60U : 0xFFFFFFFFU;
+
+		put64(vmsa, VMSA_RAX_OFF, (rax & ~0xFFFFFFFFULL) | value);
+	} else if (port == COM1) {
+		guest_putc((char)(rax & 0xFFU));
+	} else if (port == DEBUG_EXIT_PORT) {
+		v->verdict = (uint32_t)rax;
+		v->has_verdict = true;
+	}
+	put64(vmsa, VMSA_RIP_OFF, get64(c, VMCB_EXIT_INFO2));
+	return true;
+}
+
+static bool handle_svsm_call(struct native_vcpu *v, uint8_t *vmsa)
+{
+	uint64_t rip = get64(vmsa, VMSA_RIP_OFF);
+	/* The guest maps its code 1:1 (no guest page-table walk yet): the byte at RIP says
+	 * whether this is VMMCALL (0F 01 D9) or the VMGEXIT encoding (F3 0F 01 D9). */
+	const uint8_t *insn = plat_map(gpa_init(rip), 1);
+
+	if (insn == NULL) {
+		log_guest("vCPU %u: VMMCALL at unreadable RIP 0x%lx; guest stopped", v->apic_id,
+			  rip);
+		return false;
+	}
+	uint64_t length = insn[0] == 0xF3U ? 4U : 3U;
+	struct svsm_regs regs = {
+		.rax = get64(vmsa, VMSA_RAX_OFF),
+		.rcx = get64(vmsa, VMSA_RCX_OFF),
+		.rdx = get64(vmsa, VMSA_RDX_OFF),
+		.r8 = get64(vmsa, VMSA_R8_OFF),
+		.r9 = get64(vmsa, VMSA_R9_OFF),
+	};
+
+	put64(vmsa, VMSA_EXIT_CODE_OFF, VMEXIT_VMGEXIT);
+	enum svsm_exit_result res =
+		svsm_handle_exit(v->apic_id, gpa_init(v->vmsa), VMEXIT_VMGEXIT, &regs);
+
+	if (res == SVSM_EXIT_VCPU_GONE) {
+		log_msg(LOG_INFO, "vCPU %u deleted its own VMSA", v->apic_id);
+		return false;
+	}
+	if (res == SVSM_EXIT_RESUME) {
+		put64(vmsa, VMSA_RAX_OFF, regs.rax);
+		put64(vmsa, VMSA_RCX_OFF, regs.rcx);
+		put64(vmsa, VMSA_RDX_OFF, regs.rdx);
+		put64(vmsa, VMSA_R8_OFF, regs.r8);
+		put64(vmsa, VMSA_R9_OFF, regs.r9);
+	}
+	put64(vmsa, VMSA_RIP_OFF, rip + length);
+	return true;
+}
+
+static void handle_cpuid(uint8_t *vmsa)
+{
+	uint32_t r[4];
+
+	cpuid((uint32_t)get64(vmsa, VMSA_RAX_OFF), (uint32_t)get64(vmsa, VMSA_RCX_OFF), r);
+	put64(vmsa, VMSA_RAX_OFF, r[0]);
+	put64(vmsa, VMSA_RBX_OFF, r[1]);
+	put64(vmsa, VMSA_RCX_OFF, r[2]);
+	put64(vmsa, VMSA_RDX_OFF, r[3]);
+	put64(vmsa, VMSA_RIP_OFF, get64(vmsa, VMSA_RIP_OFF) + 2U);
+}
+
+/* One exit; false when the vCPU stops. */
+static bool handle_exit(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
+{
+	uint64_t code = get64(c, VMCB_EXIT_CODE);
+
+	switch (code) {
+	case EXIT_VMMCALL:
+		return handle_svsm_call(v, vmsa);
+	case EXIT_IOIO:
+		return handle_io(v, vmsa, c);
+	case EXIT_CPUID:
+		handle_cpuid(vmsa);
+		return true;
+	case EXIT_HLT:
+		log_msg(LOG_INFO, "vCPU %u halted", v->apic_id);
+		return false;
+	case EXIT_NPF: {
+		uint64_t gpa = get64(c, VMCB_EXIT_INFO2);
+		bool write = (get64(c, VMCB_EXIT_INFO1) & 2U) != 0U;
+
+		log_guest("vCPU %u stopped: %s of GPA 0x%lx at RIP 0x%lx: %s", v->apic_id,
+			  write ? "write" : "read", gpa, get64(vmsa, VMSA_RIP_OFF),
+			  native_access_fault(gpa, write ? RMP_PERM_WRITE : RMP_PERM_READ));
+		return false;
+	}
+	case EXIT_SHUTDOWN:
+		log_guest("vCPU %u stopped: shutdown (triple fault) at RIP 0x%lx", v->apic_id,
+			  get64(vmsa, VMSA_RIP_OFF));
+		return false;
+	default:
+		log_guest("vCPU %u stopped: unhandled exit 0x%lx (info 0x%lx, 0x%lx)", v->apic_id,
+			  code, get64(c, VMCB_EXIT_INFO1), get64(c, VMCB_EXIT_INFO2));
+		return false;
+	}
+}
+
+void svm_vcpu_run(struct native_vcpu *v)
+{
+	uint8_t *c = kernel_ptr(v->vmcb, 4096);
+	uint8_t *vmsa = kernel_ptr(v->vmsa, 4096);
+	struct guest_gprs g;
+	bool running = c != NULL && vmsa != NULL;
+
+	while (running) {
+		/* A VMSA whose SVME was cleared (DELETE_VCPU) is not run. */
+		if ((get64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U) {
+			log_msg(LOG_INFO, "vCPU %u: VMSA no longer runnable", v->apic_id);
+			break;
+		}
+		__builtin_memcpy(c + VMCB_SAVE, vmsa, VMCB_SAVE_SHARED);
+		for (unsigned i = 0; i < 14; i++) {
+			g.r[i] = get64(vmsa, gpr_offsets[i]);
+		}
+		svm_vmrun(v->vmcb, &g);
+		uint8_t vmpl = vmsa[VMSA_VMPL_OFF];
+
+		__builtin_memcpy(vmsa, c + VMCB_SAVE, VMCB_SAVE_SHARED);
+		vmsa[VMSA_VMPL_OFF] = vmpl;
+		for (unsigned i = 0; i < 14; i++) {
+			put64(vmsa, gpr_offsets[i], g.r[i]);
+		}
+		running = handle_exit(v, vmsa, c);
+	}
+}
