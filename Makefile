@@ -110,7 +110,7 @@ KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -Iplatform/rmp -I
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kobj/%.o,$(KERNEL_SRC)) \
 	$(patsubst %.S,$(BUILD)/kobj/%.o,$(KERNEL_ASM)) $(BUILD)/kobj/guest_image.o
 
-GUEST_SRC := $(wildcard tests/guest/*.c) kernel/console.c
+GUEST_SRC := $(wildcard tests/guest/*.c) kernel/console.c kernel/lib.c platform/native/vmsa_init.c
 GUEST_OBJS := $(patsubst %.c,$(BUILD)/gobj/%.o,$(GUEST_SRC)) $(BUILD)/gobj/tests/guest/entry.o
 
 $(BUILD)/gobj/%.o: %.c

@@ -33,6 +33,7 @@ static bool boot_is_consistent(const struct svsm_boot *b)
 	    !gpa_is_aligned(b->svsm_base, PAGE_SIZE) || b->svsm_size == 0U ||
 	    (b->svsm_size & (PAGE_SIZE - 1U)) != 0U || b->guest_vmpl == 0U ||
 	    b->guest_vmpl >= VMPL_COUNT || b->vcpu_count == 0U || b->vcpu_count > SVSM_MAX_VCPUS ||
+	    b->startup_vcpu_count == 0U || b->startup_vcpu_count > b->vcpu_count ||
 	    b->state == NULL || b->state_size < svsm_state_size(b->mem_size)) {
 		return false;
 	}
@@ -108,7 +109,7 @@ bool svsm_init(const struct svsm_boot *b)
 			     &svsm_cfg.sev_features, sizeof(svsm_cfg.sev_features))) {
 		return false;
 	}
-	for (unsigned i = 0; i < b->vcpu_count; i++) {
+	for (unsigned i = 0; i < b->startup_vcpu_count; i++) {
 		const struct svsm_vcpu_boot *v = &b->vcpus[i];
 
 		if (!gpa_is_aligned(v->vmsa, PAGE_SIZE) || !in_svsm_range(v->vmsa) ||

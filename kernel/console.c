@@ -5,12 +5,15 @@
 #include <stdint.h>
 
 #include "io.h"
+#include "lock.h"
 
 #define COM1 0x3F8
 #define GUEST_LOG_BUDGET 64U
 
 static enum log_level threshold = LOG_INFO;
 static unsigned guest_messages;
+/* One line at a time from any CPU. */
+static struct spinlock console_lock = { ATOMIC_FLAG_INIT };
 
 void console_init(void)
 {
@@ -160,9 +163,11 @@ static void vlog(const char *prefix, const char *fmt, va_list ap)
 	char line[256];
 
 	(void)fmt_vsnprintf(line, sizeof(line), fmt, ap);
+	spin_lock(&console_lock);
 	put_str(prefix);
 	put_str(line);
 	put_str("\n");
+	spin_unlock(&console_lock);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

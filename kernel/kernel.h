@@ -10,6 +10,9 @@
  * range is not inside mapped RAM. */
 void *kernel_ptr(uint64_t pa, size_t len);
 bool kernel_ram_contains(uint64_t pa, uint64_t len);
+/* Firmware tables (ACPI) live outside usable RAM: a read-only pointer to any range below
+ * 4 GiB except page 0, or NULL. */
+const void *firmware_ptr(uint64_t pa, size_t len);
 
 /* "name+0xoff" for a kernel text address, or "?" (symbols are linked in a second pass). */
 const char *kernel_symbol(uint64_t addr, char *buf, size_t size);

@@ -2,6 +2,7 @@
  * its work. Exits QEMU through isa-debug-exit. */
 #include <stdarg.h>
 
+#include "acpi.h"
 #include "console.h"
 #include "io.h"
 #include "kernel.h"
@@ -9,6 +10,7 @@
 #include "launch.h"
 #include "mm.h"
 #include "native.h"
+#include "smp.h"
 #include "svm.h"
 #include "trap.h"
 
@@ -166,6 +168,7 @@ static void read_start_info(uint32_t pa)
 			mm_add_ram(map[i].addr, map[i].size);
 		}
 	}
+	acpi_set_rsdp(si->rsdp_paddr);
 	const char *cl = si->cmdline_paddr != 0U ? boot_ptr(si->cmdline_paddr, CMDLINE_MAX) : NULL;
 
 	for (unsigned i = 0; cl != NULL && i + 1U < CMDLINE_MAX && cl[i] != '\0'; i++) {
@@ -201,8 +204,13 @@ __attribute__((noreturn)) static void run_guest(void)
 		kernel_exit(false);
 	}
 	pmm_init(NATIVE_SVSM_SIZE);
-	if (!native_npt_init() ||
-	    !native_launch(mem, kernel_ptr(state, state_size), state_size, &passed)) {
+	if (!native_npt_init()) {
+		kernel_exit(false);
+	}
+	unsigned cpus = smp_start(native_ap_work);
+
+	log_msg(LOG_INFO, "%u CPU(s) online", cpus);
+	if (!native_launch(mem, kernel_ptr(state, state_size), state_size, cpus, &passed)) {
 		kernel_exit(false);
 	}
 	log_msg(LOG_INFO, "guest finished: %s; %lu of Donjon's pages free",

@@ -6,10 +6,14 @@
 #include "console.h"
 #include "io.h"
 #include "kernel.h"
+#include "lock.h"
 
 #define PTE_P (1ULL << 0)
 #define PTE_W (1ULL << 1)
+#define PTE_PWT (1ULL << 3)
+#define PTE_PCD (1ULL << 4)
 #define PTE_PS (1ULL << 7)
+#define LAPIC_BASE 0xFEE00000ULL
 #define PTE_NX (1ULL << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
 #define MAPPED_LIMIT (4ULL << 30)
@@ -78,6 +82,16 @@ void *kernel_ptr(uint64_t pa, size_t len)
 	return (void *)(uintptr_t)pa;
 }
 
+const void *firmware_ptr(uint64_t pa, size_t len)
+{
+	if (pa < 4096U || pa >= MAPPED_LIMIT || len > MAPPED_LIMIT - pa) {
+		return NULL;
+	}
+	/* SAFETY: paging_init maps every address below 4 GiB but page 0 to itself, and the
+	 * range was checked to lie there. Firmware tables are only read. */
+	return (const void *)(uintptr_t)pa;
+}
+
 static uint64_t kaddr(const void *p)
 {
 	return (uint64_t)(uintptr_t)p;
@@ -113,6 +127,13 @@ void paging_init(void)
 		pt_low[i] = pa | kernel_page_flags(pa);
 	}
 	pd[0][0] = kaddr(pt_low) | PTE_P | PTE_W;
+	/* The local APIC's registers: uncached. */
+	pd[LAPIC_BASE >> 30][(LAPIC_BASE >> 21) & 511U] |= PTE_PCD | PTE_PWT;
+	write_cr3(kaddr(pml4));
+}
+
+void paging_activate(void)
+{
 	write_cr3(kaddr(pml4));
 }
 
@@ -135,7 +156,9 @@ struct page_flags paging_query(uint64_t va)
 	return f;
 }
 
-/* Free pages form a stack linked through their first 8 bytes. */
+/* Free pages form a stack linked through their first 8 bytes; pmm_lock guards it (any
+ * CPU allocates). */
+static struct spinlock pmm_lock = { ATOMIC_FLAG_INIT };
 static uint64_t free_head;
 static uint64_t free_count;
 
@@ -147,9 +170,11 @@ void pmm_free(uint64_t pa)
 		log_msg(LOG_ERR, "pmm: refusing to free 0x%lx", pa);
 		return;
 	}
+	spin_lock(&pmm_lock);
 	page[0] = free_head;
 	free_head = pa;
 	free_count++;
+	spin_unlock(&pmm_lock);
 }
 
 static uint64_t reserve_next;
@@ -197,18 +222,18 @@ void pmm_init(uint64_t limit)
 
 bool pmm_alloc(uint64_t *pa)
 {
-	if (free_count == 0U) {
-		return false;
-	}
-	uint64_t *page = kernel_ptr(free_head, 4096);
+	spin_lock(&pmm_lock);
+	uint64_t *page = free_count != 0U ? kernel_ptr(free_head, 4096) : NULL;
 
 	/* Only RAM pages are ever freed onto the list (pmm_free checks). */
 	if (page == NULL) {
+		spin_unlock(&pmm_lock);
 		return false;
 	}
 	*pa = free_head;
 	free_head = page[0];
 	free_count--;
+	spin_unlock(&pmm_lock);
 	for (unsigned i = 0; i < 512; i++) {
 		page[i] = 0;
 	}

@@ -29,6 +29,8 @@ struct page_flags {
 	bool executable;
 };
 struct page_flags paging_query(uint64_t va);
+/* Load the kernel's page tables on this CPU (APs start on the boot tables). */
+void paging_activate(void);
 
 /* Contiguous, zeroed, page-aligned memory right after the kernel image, for tables that
  * live as long as the kernel (the core's page tracking, SVM permission maps). Only

@@ -28,7 +28,8 @@ struct svsm_boot {
 	gpa_t secrets;	     /* the SVSM's secrets page (PSP-created, in the SVSM range) */
 	gpa_t guest_secrets; /* the guest's copy, validated at launch, outside the range */
 	unsigned guest_vmpl;
-	unsigned vcpu_count;
+	unsigned vcpu_count;	     /* APIC IDs 0..vcpu_count-1 exist */
+	unsigned startup_vcpu_count; /* vcpus[0..n-1] run from launch; the rest are created */
 	struct svsm_vcpu_boot vcpus[SVSM_MAX_VCPUS];
 	struct svsm_guest_range guest_ranges[SVSM_MAX_GUEST_RANGES];
 	unsigned guest_range_count;

@@ -11,6 +11,7 @@
 #include "kernel.h"
 #include "mm.h"
 #include "svm.h"
+#include "vmsa_init.h"
 
 #define PTE_P 1ULL
 #define PTE_RW 2ULL
@@ -21,17 +22,6 @@ extern const uint8_t guest_image_start[], guest_image_end[];
 static void put64(uint8_t *p, unsigned off, uint64_t v)
 {
 	__builtin_memcpy(p + off, &v, sizeof(v));
-}
-
-/* A segment in VMSA form: selector, attributes, limit, base. */
-static void put_segment(uint8_t *vmsa, unsigned off, uint16_t sel, uint16_t attr)
-{
-	uint32_t limit = 0xFFFFFFFFU;
-
-	__builtin_memcpy(vmsa + off, &sel, 2);
-	__builtin_memcpy(vmsa + off + 2, &attr, 2);
-	__builtin_memcpy(vmsa + off + 4, &limit, 4);
-	put64(vmsa, off + 8, 0);
 }
 
 /* The guest's own page tables: 0-4 GiB mapped 1:1 with 2 MiB pages. */
@@ -50,31 +40,6 @@ static void build_guest_page_tables(void)
 	}
 }
 
-/* The vCPU's initial state in VMSA form: 64-bit mode at the guest image's entry. */
-static void build_startup_vmsa(uint8_t *vmsa)
-{
-	put_segment(vmsa, 0x010, 0x08, 0x0A9B); /* CS: long mode code */
-	put_segment(vmsa, 0x000, 0x10, 0x0C93); /* ES */
-	put_segment(vmsa, 0x020, 0x10, 0x0C93); /* SS */
-	put_segment(vmsa, 0x030, 0x10, 0x0C93); /* DS */
-	put_segment(vmsa, 0x040, 0x10, 0x0C93); /* FS */
-	put_segment(vmsa, 0x050, 0x10, 0x0C93); /* GS */
-	put_segment(vmsa, 0x070, 0, 0x0082);	/* LDTR */
-	put_segment(vmsa, 0x090, 0, 0x008B);	/* TR */
-	vmsa[VMSA_VMPL_OFF] = NATIVE_GUEST_VMPL;
-	put64(vmsa, VMSA_EFER_OFF, 0x500U | EFER_SVME); /* LME, LMA */
-	put64(vmsa, VMSA_CR4_OFF, 0x20U | 0x200U);	/* CR4: PAE, OSFXSR */
-	put64(vmsa, VMSA_CR3_OFF, GUEST_PAGE_TABLES);
-	put64(vmsa, VMSA_CR0_OFF, 0x80010033U); /* CR0: PG, WP, NE, ET, MP, PE */
-	put64(vmsa, VMSA_DR7_OFF, 0x400U);
-	put64(vmsa, VMSA_DR6_OFF, 0xFFFF0FF0U);
-	put64(vmsa, VMSA_RFLAGS_OFF, 0x2U);
-	put64(vmsa, VMSA_RIP_OFF, GUEST_IMAGE);
-	put64(vmsa, VMSA_RSP_OFF, GUEST_STACK_TOP);
-	put64(vmsa, VMSA_G_PAT_OFF, 0x0007040600070406ULL);
-	put64(vmsa, VMSA_SEV_FEATURES_OFF, SEV_FEATURE_SNP_ACTIVE);
-}
-
 static bool validate_range(uint64_t base, uint64_t size, struct svsm_guest_range *r)
 {
 	for (uint64_t p = base; p < base + size; p += 4096U) {
@@ -86,7 +51,8 @@ static bool validate_range(uint64_t base, uint64_t size, struct svsm_guest_range
 	return true;
 }
 
-bool native_launch(uint64_t mem_size, void *core_state, size_t core_state_size, bool *passed)
+bool native_launch(uint64_t mem_size, void *core_state, size_t core_state_size, unsigned vcpu_count,
+		   bool *passed)
 {
 	/* Two linker symbols around the image: compare their addresses, not the objects. */
 	uint64_t image_size = (uint64_t)((uintptr_t)guest_image_end - (uintptr_t)guest_image_start);
@@ -98,10 +64,11 @@ bool native_launch(uint64_t mem_size, void *core_state, size_t core_state_size, 
 		.svsm_size = NATIVE_SVSM_SIZE,
 		.guest_secrets = gpa_init(GUEST_SECRETS),
 		.guest_vmpl = NATIVE_GUEST_VMPL,
-		.vcpu_count = 1,
+		.vcpu_count = vcpu_count,
+		.startup_vcpu_count = 1,
 		.state = core_state,
 		.state_size = core_state_size,
-		.guest_range_count = 3,
+		.guest_range_count = 4,
 	};
 
 	if (image_size > GUEST_IMAGE_MAX || !pmm_alloc(&secrets) || !pmm_alloc(&vmsa) ||
@@ -109,15 +76,18 @@ bool native_launch(uint64_t mem_size, void *core_state, size_t core_state_size, 
 	    !validate_range(GUEST_PAGE_TABLES, 6 * PAGE_SIZE, &boot.guest_ranges[0]) ||
 	    !validate_range(GUEST_STACK_TOP - GUEST_STACK_PAGES * PAGE_SIZE,
 			    GUEST_STACK_PAGES * PAGE_SIZE, &boot.guest_ranges[1]) ||
+	    !validate_range(GUEST_PARAMS, PAGE_SIZE, &boot.guest_ranges[3]) ||
 	    !validate_range(GUEST_IMAGE, (image_size + 4095U) & ~4095ULL, &boot.guest_ranges[2])) {
 		log_msg(LOG_ERR, "launch: guest memory or SVSM pages missing");
 		return false;
 	}
 	__builtin_memcpy(kernel_ptr(GUEST_IMAGE, image_size), guest_image_start, image_size);
 	build_guest_page_tables();
+	*(uint32_t *)kernel_ptr(GUEST_PARAMS, 4) = vcpu_count;
 	/* There is no PSP here: the secrets page has a version and no VMPCKs. */
 	put64(kernel_ptr(secrets, 4096), 0, 3);
-	build_startup_vmsa(kernel_ptr(vmsa, 4096));
+	vmsa_init_long_mode(kernel_ptr(vmsa, 4096), GUEST_IMAGE, GUEST_STACK_TOP,
+			    GUEST_PAGE_TABLES);
 	boot.secrets = gpa_init(secrets);
 	boot.vcpus[0] =
 		(struct svsm_vcpu_boot){ .vmsa = gpa_init(vmsa), .caa = gpa_init(GUEST_CAA(0)) };

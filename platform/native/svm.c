@@ -7,10 +7,14 @@
 #include <donjon/svsm.h>
 #include <donjon/vmsa.h>
 
+#include <stdatomic.h>
+
 #include "console.h"
+#include "lock.h"
 #include "io.h"
 #include "kernel.h"
 #include "mm.h"
+#include "smp.h"
 
 #define MSR_EFER 0xC0000080U
 #define MSR_VM_HSAVE_PA 0xC0010117U
@@ -64,9 +68,13 @@ static const uint16_t gpr_offsets[14] = { 0x318, 0x308, 0x310, 0x330, 0x338, 0x3
 
 static uint64_t iopm_pa;
 static uint64_t msrpm_pa;
-static char line[128];
-static unsigned line_len;
-static unsigned output_bytes;
+static atomic_uint output_bytes;
+
+/* Guest VMSAs for the APs: posted by whichever CPU handled the CREATE_VCPU, taken by the
+ * AP when it is idle. */
+static struct spinlock post_lock = { ATOMIC_FLAG_INIT };
+static _Atomic uint64_t pending[SMP_MAX_CPUS];
+static uint64_t posted[SMP_MAX_CPUS];
 
 bool svm_reserve(void)
 {
@@ -154,22 +162,26 @@ bool svm_vcpu_init(struct native_vcpu *v, unsigned apic_id, uint64_t vmsa)
 
 /* Guest output on COM1, a line at a time, with a cap so a guest cannot flood, and only
  * printable characters so it cannot send escape sequences to the console. */
-static void guest_putc(char ch)
+static void guest_putc(struct native_vcpu *v, char ch)
 {
-	if (output_bytes >= GUEST_OUTPUT_MAX || (ch != '\n' && (ch < 0x20 || ch > 0x7E))) {
+	if (ch != '\n' && (ch < 0x20 || ch > 0x7E)) {
 		return;
 	}
-	if (++output_bytes == GUEST_OUTPUT_MAX) {
-		log_msg(LOG_WARN, "guest output cap reached; the rest is dropped");
+	unsigned n = atomic_fetch_add(&output_bytes, 1U);
+
+	if (n >= GUEST_OUTPUT_MAX) {
+		if (n == GUEST_OUTPUT_MAX) {
+			log_msg(LOG_WARN, "guest output cap reached; the rest is dropped");
+		}
 		return;
 	}
-	if (ch != '\n' && line_len + 1U < sizeof(line)) {
-		line[line_len++] = ch;
+	if (ch != '\n' && v->line_len + 1U < sizeof(v->line)) {
+		v->line[v->line_len++] = ch;
 		return;
 	}
-	line[line_len] = '\0';
-	kprintf("%s", line);
-	line_len = 0;
+	v->line[v->line_len] = '\0';
+	kprintf("%s", v->line);
+	v->line_len = 0;
 }
 
 static bool handle_io(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
@@ -189,13 +201,29 @@ static bool handle_io(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
 
 		put64(vmsa, VMSA_RAX_OFF, (rax & ~0xFFFFFFFFULL) | value);
 	} else if (port == COM1) {
-		guest_putc((char)(rax & 0xFFU));
+		guest_putc(v, (char)(rax & 0xFFU));
 	} else if (port == DEBUG_EXIT_PORT) {
 		v->verdict = (uint32_t)rax;
 		v->has_verdict = true;
 	}
 	put64(vmsa, VMSA_RIP_OFF, get64(c, VMCB_EXIT_INFO2));
 	return true;
+}
+
+/* The host's AP creation, done by Donjon itself on this platform: a VMSA the core now
+ * has as current for an AP's APIC ID, and that was not posted before, goes to that CPU. */
+static void native_post_created_vcpus(void)
+{
+	spin_lock(&post_lock);
+	for (unsigned i = 1; i < smp_cpu_count(); i++) {
+		uint64_t cur = gpa_val(svsm_vcpu_vmsa(smp_apic_id(i)));
+
+		if (cur != 0U && cur != posted[i]) {
+			posted[i] = cur;
+			atomic_store(&pending[i], cur);
+		}
+	}
+	spin_unlock(&post_lock);
 }
 
 static bool handle_svsm_call(struct native_vcpu *v, uint8_t *vmsa)
@@ -227,6 +255,7 @@ static bool handle_svsm_call(struct native_vcpu *v, uint8_t *vmsa)
 		log_msg(LOG_INFO, "vCPU %u deleted its own VMSA", v->apic_id);
 		return false;
 	}
+	native_post_created_vcpus();
 	if (res == SVSM_EXIT_RESUME) {
 		put64(vmsa, VMSA_RAX_OFF, regs.rax);
 		put64(vmsa, VMSA_RCX_OFF, regs.rcx);
@@ -264,7 +293,7 @@ static bool handle_exit(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
 		handle_cpuid(vmsa);
 		return true;
 	case EXIT_HLT:
-		log_msg(LOG_INFO, "vCPU %u halted", v->apic_id);
+		log_msg(LOG_DEBUG, "vCPU %u halted", v->apic_id);
 		return false;
 	case EXIT_NPF: {
 		uint64_t gpa = get64(c, VMCB_EXIT_INFO2);
@@ -312,5 +341,26 @@ void svm_vcpu_run(struct native_vcpu *v)
 			put64(vmsa, gpr_offsets[i], g.r[i]);
 		}
 		running = handle_exit(v, vmsa, c);
+	}
+}
+
+void native_ap_work(unsigned index)
+{
+	struct native_vcpu v;
+
+	if (!svm_enable_cpu() || !svm_vcpu_init(&v, smp_apic_id(index), 0)) {
+		log_msg(LOG_ERR, "CPU %u: cannot run guest vCPUs", index);
+		return;
+	}
+	for (;;) {
+		uint64_t vmsa = atomic_exchange(&pending[index], 0);
+
+		if (vmsa == 0U) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		v.vmsa = vmsa;
+		v.line_len = 0;
+		svm_vcpu_run(&v);
 	}
 }

@@ -10,6 +10,8 @@ struct native_vcpu {
 	uint64_t vmsa; /* the guest state Donjon runs (a VMSA page) */
 	uint32_t verdict;
 	bool has_verdict; /* the guest wrote its result to the debug-exit port */
+	char line[128];	  /* the guest's console output, a line at a time */
+	unsigned line_len;
 };
 
 /* Before pmm_init: the I/O and MSR permission maps (everything intercepted). */
@@ -19,5 +21,9 @@ bool svm_enable_cpu(void);
 bool svm_vcpu_init(struct native_vcpu *v, unsigned apic_id, uint64_t vmsa);
 /* Run the vCPU until it halts, faults or stops; exits go to the core and the console. */
 void svm_vcpu_run(struct native_vcpu *v);
+
+/* An AP's life: SVM on, then run each guest VMSA posted to this CPU until it stops.
+ * Lock order: the post lock (svm.c), then the core lock. */
+void native_ap_work(unsigned index);
 
 #endif

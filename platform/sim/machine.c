@@ -323,6 +323,7 @@ static bool boot(struct sim_machine *m)
 		.guest_secrets = gpa_init(SIM_GUEST_SECRETS),
 		.guest_vmpl = SIM_GUEST_VMPL,
 		.vcpu_count = m->vcpu_count,
+		.startup_vcpu_count = m->vcpu_count,
 		.state = m->svsm_state,
 		.state_size = svsm_state_size(m->mem_size),
 	};

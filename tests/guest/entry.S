@@ -7,4 +7,12 @@ _start:
 1:	hlt
 	jmp 1b
 
+/* Where the vCPUs the guest creates start (their VMSA's RIP), with their own stack. */
+	.globl ap_start
+ap_start:
+	xorl %ebp, %ebp
+	call guest_ap_main
+2:	hlt
+	jmp 2b
+
 	.section .note.GNU-stack, "", @progbits

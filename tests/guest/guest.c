@@ -8,6 +8,7 @@
 #include "console.h"
 #include "io.h"
 #include "native.h"
+#include "vmsa_init.h"
 
 #define DEBUG_EXIT_PORT 0xF4
 #define SCRATCH 0x2000000ULL	  /* guest memory, below 64 MiB: 4K RMP entries */
@@ -19,8 +20,20 @@ struct result {
 	bool completed; /* call_pending was clear when the guest exchanged it */
 };
 
+#define AP_AREA (SCRATCH + 0x100000ULL) /* per created vCPU: VMSA, CA, two stack pages */
+#define AP_AREA_SIZE 0x4000ULL
+#define AP_WAIT_SPINS 200000000UL
+
 static uint64_t caa;
 static unsigned failures;
+/* Shared with the vCPUs the guest creates: their calling areas, what they saw, how often
+ * they ran. */
+static volatile uint64_t ap_caa[NATIVE_MAX_VCPUS];
+static volatile uint64_t ap_result[NATIVE_MAX_VCPUS];
+static volatile uint32_t ap_runs[NATIVE_MAX_VCPUS];
+
+void ap_start(void);
+void guest_ap_main(void);
 
 /* The guest maps 0-4 GiB 1:1 (its page tables come from Donjon's launch). */
 static volatile uint8_t *ptr(uint64_t gpa)
@@ -42,22 +55,27 @@ static void write64(uint64_t gpa, uint64_t v)
 
 /* An SVSM call exactly as Linux makes it: call_pending = 1, VMGEXIT, then exchange
  * call_pending with 0 (non-zero means the SVSM never ran the call). */
-static struct result call(uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8v)
+static struct result call_via(uint64_t ca, uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8v)
 {
 	register uint64_t r8 __asm__("r8") = r8v;
 	register uint64_t r9 __asm__("r9") = 0;
 	struct result res;
 
-	ptr(caa)[SVSM_CA_CALL_PENDING_OFF] = 1;
+	ptr(ca)[SVSM_CA_CALL_PENDING_OFF] = 1;
 	__asm__ volatile("rep; vmmcall"
 			 : "+a"(rax), "+c"(rcx), "+d"(rdx), "+r"(r8), "+r"(r9)
 			 :
 			 : "memory");
 	uint8_t pending =
-		__atomic_exchange_n(&ptr(caa)[SVSM_CA_CALL_PENDING_OFF], 0, __ATOMIC_SEQ_CST);
+		__atomic_exchange_n(&ptr(ca)[SVSM_CA_CALL_PENDING_OFF], 0, __ATOMIC_SEQ_CST);
 
 	res = (struct result){ rax, rcx, rdx, r8, r9, pending == 0U };
 	return res;
+}
+
+static struct result call(uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8v)
+{
+	return call_via(caa, rax, rcx, rdx, r8v);
 }
 
 static uint64_t core(uint32_t id, uint64_t rcx, uint64_t rdx, uint64_t r8v)
@@ -224,8 +242,11 @@ static void test_create_delete_vcpu(void)
 	ptr(vmsa)[VMSA_VMPL_OFF] = 2;
 	write64(vmsa + VMSA_EFER_OFF, EFER_SVME);
 	write64(vmsa + VMSA_SEV_FEATURES_OFF, SEV_FEATURE_SNP_ACTIVE);
-	/* Only APIC ID 0 exists; a replacement VMSA for it keeps the same calling area. */
-	CHECK(core(SVSM_CORE_CREATE_VCPU, vmsa, caa, 1) == SVSM_ERR_INVALID_PARAMETER);
+	uint32_t n = *(volatile uint32_t *)ptr(GUEST_PARAMS);
+
+	/* No APIC ID past the vCPU count; a replacement VMSA for APIC ID 0 keeps the same
+	 * calling area. */
+	CHECK(core(SVSM_CORE_CREATE_VCPU, vmsa, caa, n) == SVSM_ERR_INVALID_PARAMETER);
 	CHECK(core(SVSM_CORE_CREATE_VCPU, vmsa, DONJON_MEMORY, 0) == SVSM_ERR_INVALID_ADDRESS);
 	CHECK(core(SVSM_CORE_CREATE_VCPU, vmsa, caa, 0) == SVSM_SUCCESS);
 	/* Now the SVSM's: not the guest's to validate or use as a calling area. */
@@ -234,6 +255,90 @@ static void test_create_delete_vcpu(void)
 	CHECK(core(SVSM_CORE_DELETE_VCPU, vmsa, 0, 0) == SVSM_SUCCESS);
 	CHECK((read64(vmsa + VMSA_EFER_OFF) & EFER_SVME) == 0);
 	CHECK(core(SVSM_CORE_DELETE_VCPU, vmsa, 0, 0) == SVSM_ERR_INVALID_PARAMETER);
+}
+
+/* A vCPU the guest created: on the CPU with its APIC ID, it asks the SVSM through its own
+ * calling area, records the answer and halts. */
+void guest_ap_main(void)
+{
+	uint32_t r[4];
+
+	cpuid(1, 0, r);
+	unsigned apic = r[1] >> 24;
+
+	if (apic >= NATIVE_MAX_VCPUS) {
+		return;
+	}
+	struct result res = call_via(ap_caa[apic], SVSM_CORE_QUERY_PROTOCOL, 1, 0, 0);
+
+	ap_result[apic] = res.completed && res.rax == SVSM_SUCCESS ? res.rcx : 0;
+	__atomic_fetch_add(&ap_runs[apic], 1U, __ATOMIC_SEQ_CST);
+}
+
+static bool wait_for_runs(unsigned apic, uint32_t runs)
+{
+	for (unsigned long i = 0; i < AP_WAIT_SPINS; i++) {
+		if (__atomic_load_n(&ap_runs[apic], __ATOMIC_SEQ_CST) >= runs) {
+			return true;
+		}
+		__builtin_ia32_pause();
+	}
+	return false;
+}
+
+/* A VMSA at vmsa that starts at ap_start on the stack ending at stack_top. */
+static void build_ap_vmsa(uint64_t vmsa, uint64_t stack_top)
+{
+	vmsa_init_long_mode((uint8_t *)ptr(vmsa), (uint64_t)(uintptr_t)ap_start, stack_top,
+			    GUEST_PAGE_TABLES);
+}
+
+static void test_vcpus_on_their_cpus(void)
+{
+	uint32_t n = *(volatile uint32_t *)ptr(GUEST_PARAMS);
+
+	CHECK(n >= 1U && n <= NATIVE_MAX_VCPUS);
+	if (n < 2U) {
+		/* One CPU: there is no other APIC ID to create a vCPU for. */
+		CHECK(core(SVSM_CORE_CREATE_VCPU, AP_AREA, AP_AREA + 0x1000, 1) ==
+		      SVSM_ERR_INVALID_PARAMETER);
+		return;
+	}
+	for (unsigned apic = 1; apic < n; apic++) {
+		uint64_t area = AP_AREA + apic * AP_AREA_SIZE;
+		uint64_t e[4];
+
+		for (unsigned i = 0; i < 4; i++) {
+			e[i] = (area + i * PAGE_SIZE) | PVAL_ENTRY_VALIDATE;
+		}
+		CHECK(core(SVSM_CORE_PVALIDATE, list(e, 4, 0), 0, 0) == SVSM_SUCCESS);
+		build_ap_vmsa(area, area + AP_AREA_SIZE);
+		ap_caa[apic] = area + 0x1000;
+		CHECK(core(SVSM_CORE_CREATE_VCPU, area, area + 0x1000, apic) == SVSM_SUCCESS);
+	}
+	for (unsigned apic = 1; apic < n; apic++) {
+		CHECK(wait_for_runs(apic, 1));
+		CHECK(ap_result[apic] == 0x100000001ULL);
+	}
+	/* Another vCPU's calling area is not the caller's to take. */
+	uint64_t area1 = AP_AREA + AP_AREA_SIZE;
+
+	CHECK(core(SVSM_CORE_REMAP_CA, area1 + 0x1000, 0, 0) == SVSM_ERR_INVALID_ADDRESS);
+	/* Linux re-onlining a CPU: a new VMSA with the same calling area, then the old one
+	 * is deleted. */
+	uint64_t replacement = AP_AREA + NATIVE_MAX_VCPUS * AP_AREA_SIZE;
+
+	CHECK(pvalidate(replacement, false, true) == SVSM_SUCCESS);
+	build_ap_vmsa(replacement, area1 + AP_AREA_SIZE);
+	CHECK(core(SVSM_CORE_CREATE_VCPU, replacement, area1 + 0x1000, 1) == SVSM_SUCCESS);
+	CHECK(wait_for_runs(1, 2));
+	CHECK(core(SVSM_CORE_DELETE_VCPU, area1, 0, 0) == SVSM_SUCCESS);
+	CHECK(core(SVSM_CORE_DELETE_VCPU, replacement, 0, 0) == SVSM_SUCCESS);
+	CHECK((read64(replacement + VMSA_EFER_OFF) & EFER_SVME) == 0);
+	for (unsigned apic = 2; apic < n; apic++) {
+		CHECK(core(SVSM_CORE_DELETE_VCPU, AP_AREA + apic * AP_AREA_SIZE, 0, 0) ==
+		      SVSM_SUCCESS);
+	}
 }
 
 static const struct {
@@ -249,6 +354,7 @@ static const struct {
 	{ "remap_ca", test_remap_ca },
 	{ "deposit_withdraw", test_deposit_withdraw },
 	{ "create_delete_vcpu", test_create_delete_vcpu },
+	{ "vcpus_on_their_cpus", test_vcpus_on_their_cpus },
 };
 
 void guest_main(void);
