@@ -210,7 +210,13 @@ __attribute__((noreturn)) static void run_guest(void)
 	unsigned cpus = smp_start(native_ap_work);
 
 	log_msg(LOG_INFO, "%u CPU(s) online", cpus);
-	if (!native_launch(mem, kernel_ptr(state, state_size), state_size, cpus, &passed)) {
+	/* touch=unvalidated: the guest's last access goes to memory it never validated
+	 * instead of Donjon's. */
+	const char *touch = cmdline_get("touch");
+	uint64_t touch_gpa = touch != NULL && touch[0] == 'u' ? GUEST_UNVALIDATED : 0x100000U;
+
+	if (!native_launch(mem, kernel_ptr(state, state_size), state_size, cpus, touch_gpa,
+			   &passed)) {
 		kernel_exit(false);
 	}
 	log_msg(LOG_INFO, "guest finished: %s; %lu of Donjon's pages free",

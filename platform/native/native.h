@@ -22,7 +22,12 @@
 /* The guest's launch pages (validated before it runs, full access for VMPL1/2). */
 #define GUEST_SECRETS (NATIVE_GUEST_BASE + 0x0000ULL)
 #define GUEST_CAA(i) (NATIVE_GUEST_BASE + 0x1000ULL + 0x1000ULL * (i))
-#define GUEST_PARAMS (NATIVE_GUEST_BASE + 0xF000ULL)	   /* u32: the number of vCPUs */
+/* The launch parameters: u32 vCPU count at +0; at +8 the address the test guest touches
+ * last (it must be stopped there). */
+#define GUEST_PARAMS (NATIVE_GUEST_BASE + 0xF000ULL)
+#define GUEST_PARAMS_TOUCH_OFF 8U
+/* Guest memory the launch leaves unvalidated (the test guest never validates it). */
+#define GUEST_UNVALIDATED (NATIVE_GUEST_BASE + 0x2000000ULL)
 #define GUEST_PAGE_TABLES (NATIVE_GUEST_BASE + 0x10000ULL) /* PML4, PDPT, 4 PDs */
 #define GUEST_STACK_TOP (NATIVE_GUEST_BASE + 0x30000ULL)
 #define GUEST_STACK_PAGES 4U

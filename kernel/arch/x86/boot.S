@@ -1,6 +1,7 @@
 /* PVH entry (QEMU -kernel): 32-bit protected mode, paging off, %ebx = hvm_start_info.
  * Builds a temporary identity map of the first 4 GiB with 2 MiB pages, enters long mode
  * and calls kmain(start_info). The kernel replaces these tables with W^X ones. */
+#include "segments.h"
 #define CR0_PE (1 << 0)
 #define CR0_MP (1 << 1)
 #define CR0_WP (1 << 16)
@@ -70,13 +71,7 @@ _start32:
 
 	.code64
 start64:
-	movw $0x10, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
-	xorw %ax, %ax
-	movw %ax, %fs
-	movw %ax, %gs
+	load_flat_data_segments
 	movq $boot_stack_top, %rsp
 	movl %esi, %edi
 	xorl %ebp, %ebp

@@ -2,6 +2,7 @@
  * loads a flat GDT, turns on PAE, long mode and paging with the boot tables (which map
  * the first 4 GiB 1:1, executable), and jumps to the 64-bit entry with the stack and CPU
  * index the BSP left in the data slots at its end. */
+#include "segments.h"
 #define TRAMPOLINE 0x8000
 #define AT(x) (TRAMPOLINE + ((x) - ap_trampoline_start))
 
@@ -33,13 +34,7 @@ ap_trampoline_start:
 
 	.code64
 tramp_long:
-	movw $0x10, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
-	xorw %ax, %ax
-	movw %ax, %fs
-	movw %ax, %gs
+	load_flat_data_segments
 	movq AT(ap_tramp_stack), %rsp
 	movl AT(ap_tramp_cpu), %edi
 	movq AT(ap_tramp_entry), %rax
