@@ -1,7 +1,7 @@
 /* PVH entry (QEMU -kernel): 32-bit protected mode, paging off, %ebx = hvm_start_info.
  * Builds a temporary identity map of the first 4 GiB with 2 MiB pages, enters long mode
  * and calls kmain(start_info). The kernel replaces these tables with W^X ones. */
-#include "segments.h"
+#include "segments.inc"
 #define CR0_PE (1 << 0)
 #define CR0_MP (1 << 1)
 #define CR0_WP (1 << 16)

@@ -2,7 +2,7 @@
  * loads a flat GDT, turns on PAE, long mode and paging with the boot tables (which map
  * the first 4 GiB 1:1, executable), and jumps to the 64-bit entry with the stack and CPU
  * index the BSP left in the data slots at its end. */
-#include "segments.h"
+#include "segments.inc"
 #define TRAMPOLINE 0x8000
 #define AT(x) (TRAMPOLINE + ((x) - ap_trampoline_start))
 
