@@ -90,7 +90,7 @@ fuzz: deps $(BUILD)/fuzz-request
 	@mkdir -p $(BUILD)/fuzz-corpus
 	$(BUILD)/fuzz-request -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus
 
-bench: deps $(BUILD)/bench-calls
+bench: deps $(BUILD)/bench-calls $(BUILD)/kernel/donjon.elf
 	@scripts/bench $(BUILD)
 
 clean:

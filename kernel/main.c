@@ -215,12 +215,19 @@ __attribute__((noreturn)) static void run_guest(void)
 	const char *touch = cmdline_get("touch");
 	uint64_t touch_gpa = touch != NULL && touch[0] == 'u' ? GUEST_UNVALIDATED : 0x100000U;
 
-	if (!native_launch(mem, kernel_ptr(state, state_size), state_size, cpus, touch_gpa,
+	const char *bench = cmdline_get("bench");
+	uint32_t mode = bench == NULL	  ? GUEST_MODE_CHECKS
+			: bench[0] == 'b' ? GUEST_MODE_HALT
+					  : GUEST_MODE_TIME_CALLS;
+
+	if (!native_launch(mem, kernel_ptr(state, state_size), state_size, cpus, touch_gpa, mode,
 			   &passed)) {
 		kernel_exit(false);
 	}
-	log_msg(LOG_INFO, "guest finished: %s; %lu of Donjon's pages free",
-		passed ? "passed" : "failed", pmm_free_pages());
+	log_msg(LOG_INFO, "guest finished: %s", passed ? "passed" : "failed");
+	log_msg(LOG_INFO, "memory: image %lu KiB, tables %lu KiB, pages %lu KiB, in use %lu KiB",
+		mm_image_bytes() >> 10, mm_reserved_bytes() >> 10, pmm_used_pages() * 4U,
+		(mm_image_bytes() + mm_reserved_bytes() + pmm_used_pages() * 4096U) >> 10);
 	kernel_exit(passed);
 }
 
@@ -230,6 +237,12 @@ void kmain(uint32_t start_info)
 {
 	console_init();
 	read_start_info(start_info);
+	/* bench=exit: the baseline of `make bench`, a kernel that only boots and exits. */
+	const char *bench = cmdline_get("bench");
+
+	if (bench != NULL && bench[0] == 'e') {
+		kernel_exit(true);
+	}
 	const char *level = cmdline_get("loglevel");
 
 	if (level != NULL && level[0] >= '0' && level[0] <= '3') {

@@ -161,6 +161,7 @@ struct page_flags paging_query(uint64_t va)
 static struct spinlock pmm_lock = { ATOMIC_FLAG_INIT };
 static uint64_t free_head;
 static uint64_t free_count;
+static uint64_t initial_count;
 
 void pmm_free(uint64_t pa)
 {
@@ -218,6 +219,22 @@ void pmm_init(uint64_t limit)
 			}
 		}
 	}
+	initial_count = free_count;
+}
+
+uint64_t pmm_used_pages(void)
+{
+	return initial_count - free_count;
+}
+
+uint64_t mm_image_bytes(void)
+{
+	return image_end() - kaddr(__kernel_start);
+}
+
+uint64_t mm_reserved_bytes(void)
+{
+	return reserve_next != 0U ? reserve_next - image_end() : 0U;
 }
 
 bool pmm_alloc(uint64_t *pa)

@@ -44,5 +44,10 @@ void pmm_init(uint64_t limit);
 bool pmm_alloc(uint64_t *pa);
 void pmm_free(uint64_t pa);
 uint64_t pmm_free_pages(void);
+/* Pages handed out and not freed since pmm_init. */
+uint64_t pmm_used_pages(void);
+/* The kernel image (text, data, bss) and the boot reservations, in bytes. */
+uint64_t mm_image_bytes(void);
+uint64_t mm_reserved_bytes(void);
 
 #endif

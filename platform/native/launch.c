@@ -52,7 +52,7 @@ static bool validate_range(uint64_t base, uint64_t size, struct svsm_guest_range
 }
 
 bool native_launch(uint64_t mem_size, void *core_state, size_t core_state_size, unsigned vcpu_count,
-		   uint64_t touch_gpa, bool *passed)
+		   uint64_t touch_gpa, uint32_t guest_mode, bool *passed)
 {
 	/* Two linker symbols around the image: compare their addresses, not the objects. */
 	uint64_t image_size = (uint64_t)((uintptr_t)guest_image_end - (uintptr_t)guest_image_start);
@@ -85,6 +85,7 @@ bool native_launch(uint64_t mem_size, void *core_state, size_t core_state_size, 
 	build_guest_page_tables();
 	*(uint32_t *)kernel_ptr(GUEST_PARAMS, 4) = vcpu_count;
 	*(uint64_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_TOUCH_OFF, 8) = touch_gpa;
+	*(uint32_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_MODE_OFF, 4) = guest_mode;
 	/* There is no PSP here: the secrets page has a version and no VMPCKs. */
 	put64(kernel_ptr(secrets, 4096), 0, 3);
 	vmsa_init_long_mode(kernel_ptr(vmsa, 4096), GUEST_IMAGE, GUEST_STACK_TOP,

@@ -26,6 +26,11 @@
  * last (it must be stopped there). */
 #define GUEST_PARAMS (NATIVE_GUEST_BASE + 0xF000ULL)
 #define GUEST_PARAMS_TOUCH_OFF 8U
+/* u32 at +16: what the test guest does: its checks (0), halt at once (1), time calls (2). */
+#define GUEST_PARAMS_MODE_OFF 16U
+#define GUEST_MODE_CHECKS 0U
+#define GUEST_MODE_HALT 1U
+#define GUEST_MODE_TIME_CALLS 2U
 /* Guest memory the launch leaves unvalidated (the test guest never validates it). */
 #define GUEST_UNVALIDATED (NATIVE_GUEST_BASE + 0x2000000ULL)
 #define GUEST_PAGE_TABLES (NATIVE_GUEST_BASE + 0x10000ULL) /* PML4, PDPT, 4 PDs */
