@@ -15,7 +15,7 @@ SIM_SRC := $(wildcard platform/sim/*.c platform/rmp/*.c)
 TOOL_SIM_SRC := $(wildcard tools/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
-INCLUDES := -Iinclude -Icore -Iplatform/sim -Iplatform/rmp
+INCLUDES := -Iinclude -Icore -Iplatform/sim -Iplatform/rmp -Itests/core
 WARN := -Wall -Wextra -Werror -Wshadow -Wvla -Wconversion -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-sign-conversion
 BASE_CFLAGS := -std=gnu17 -g $(WARN) $(INCLUDES) -D_GNU_SOURCE
@@ -60,6 +60,12 @@ $(BUILD)/donjon-sim-san: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(TOOL_SIM_SRC))
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
+# The core's portable tests (tests/core) on the simulator; the kernel runs them too.
+CORE_TEST_SRC := tests/core/harness.c tests/core/core_tests.c tests/core/tm_common.c
+$(BUILD)/test-core: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(CORE_TEST_SRC) tests/core/tm_sim.c)
+	$(say) CC $@
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC))
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
@@ -80,7 +86,7 @@ run: deps $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/donjon-sim $(BUILD)/donjon-sim-san \
-		$(BUILD)/test-unit $(BUILD)/fuzz-request $(BUILD)/kernel/donjon.elf
+		$(BUILD)/test-unit $(BUILD)/test-core $(BUILD)/fuzz-request $(BUILD)/kernel/donjon.elf
 	@scripts/run-tests $(BUILD)
 
 check: deps
@@ -101,11 +107,13 @@ clean:
 # ---- the kernel: freestanding x86-64, booted by QEMU through PVH ----
 # The kernel carries the core, the RMP model and the native platform, and the protocol
 # test guest (tests/guest) as a flat image it loads at launch.
-KERNEL_SRC := $(wildcard kernel/*.c) $(CORE_SRC) $(wildcard platform/rmp/*.c platform/native/*.c)
+KERNEL_SRC := $(wildcard kernel/*.c) $(CORE_SRC) $(wildcard platform/rmp/*.c platform/native/*.c) \
+	$(CORE_TEST_SRC)
 KERNEL_ASM := $(wildcard kernel/arch/x86/*.S)
 FREESTANDING := -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -mcmodel=small
 KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -Iplatform/rmp -Iplatform/native \
+	-Itests/core \
 	$(FREESTANDING)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kobj/%.o,$(KERNEL_SRC)) \
 	$(patsubst %.S,$(BUILD)/kobj/%.o,$(KERNEL_ASM)) $(BUILD)/kobj/guest_image.o

@@ -51,57 +51,78 @@ static bool validate_range(uint64_t base, uint64_t size, struct svsm_guest_range
 	return true;
 }
 
-bool native_launch(uint64_t mem_size, void *core_state, size_t core_state_size, unsigned vcpu_count,
-		   uint64_t touch_gpa, uint32_t guest_mode, bool *passed)
+/* The pages the launch gives Donjon itself: allocated once, rewritten at every launch. */
+static uint64_t secrets_page;
+static uint64_t startup_vmsa;
+
+bool native_launch_prepare(const struct native_launch_params *lp, uint64_t *vmsa_out)
 {
 	/* Two linker symbols around the image: compare their addresses, not the objects. */
 	uint64_t image_size = (uint64_t)((uintptr_t)guest_image_end - (uintptr_t)guest_image_start);
-	uint64_t secrets = 0, vmsa = 0;
-	struct native_vcpu bsp;
 	struct svsm_boot boot = {
-		.mem_size = mem_size,
+		.mem_size = lp->mem_size,
 		.svsm_base = gpa_init(0),
 		.svsm_size = NATIVE_SVSM_SIZE,
 		.guest_secrets = gpa_init(GUEST_SECRETS),
 		.guest_vmpl = NATIVE_GUEST_VMPL,
-		.vcpu_count = vcpu_count,
+		.vcpu_count = lp->vcpu_count,
 		.startup_vcpu_count = 1,
-		.state = core_state,
-		.state_size = core_state_size,
+		.state = lp->core_state,
+		.state_size = lp->core_state_size,
 		.guest_range_count = 4,
 	};
 
-	if (image_size > GUEST_IMAGE_MAX || !pmm_alloc(&secrets) || !pmm_alloc(&vmsa) ||
-	    !native_launch_validate(GUEST_SECRETS) || !native_launch_validate(GUEST_CAA(0)) ||
+	if ((secrets_page == 0U && !pmm_alloc(&secrets_page)) ||
+	    (startup_vmsa == 0U && !pmm_alloc(&startup_vmsa))) {
+		log_msg(LOG_ERR, "launch: no memory for the SVSM's pages");
+		return false;
+	}
+	if (image_size > GUEST_IMAGE_MAX || !native_launch_validate(GUEST_SECRETS) ||
+	    !native_launch_validate(GUEST_CAA(0)) ||
 	    !validate_range(GUEST_PAGE_TABLES, 6 * PAGE_SIZE, &boot.guest_ranges[0]) ||
 	    !validate_range(GUEST_STACK_TOP - GUEST_STACK_PAGES * PAGE_SIZE,
 			    GUEST_STACK_PAGES * PAGE_SIZE, &boot.guest_ranges[1]) ||
 	    !validate_range(GUEST_PARAMS, PAGE_SIZE, &boot.guest_ranges[3]) ||
 	    !validate_range(GUEST_IMAGE, (image_size + 4095U) & ~4095ULL, &boot.guest_ranges[2])) {
-		log_msg(LOG_ERR, "launch: guest memory or SVSM pages missing");
+		log_msg(LOG_ERR, "launch: guest memory missing");
 		return false;
 	}
 	__builtin_memcpy(kernel_ptr(GUEST_IMAGE, image_size), guest_image_start, image_size);
 	build_guest_page_tables();
-	*(uint32_t *)kernel_ptr(GUEST_PARAMS, 4) = vcpu_count;
-	*(uint64_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_TOUCH_OFF, 8) = touch_gpa;
-	*(uint32_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_MODE_OFF, 4) = guest_mode;
+	*(uint32_t *)kernel_ptr(GUEST_PARAMS, 4) = lp->vcpu_count;
+	*(uint64_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_TOUCH_OFF, 8) = lp->touch_gpa;
+	*(uint32_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_MODE_OFF, 4) = lp->guest_mode;
 	/* There is no PSP here: the secrets page has a version and no VMPCKs. */
-	put64(kernel_ptr(secrets, 4096), 0, 3);
-	vmsa_init_long_mode(kernel_ptr(vmsa, 4096), GUEST_IMAGE, GUEST_STACK_TOP,
+	uint8_t *secrets = kernel_ptr(secrets_page, 4096);
+
+	for (unsigned i = 0; i < 4096U; i++) {
+		secrets[i] = 0;
+	}
+	put64(secrets, 0, 3);
+	vmsa_init_long_mode(kernel_ptr(startup_vmsa, 4096), GUEST_IMAGE, GUEST_STACK_TOP,
 			    GUEST_PAGE_TABLES);
-	boot.secrets = gpa_init(secrets);
-	boot.vcpus[0] =
-		(struct svsm_vcpu_boot){ .vmsa = gpa_init(vmsa), .caa = gpa_init(GUEST_CAA(0)) };
+	boot.secrets = gpa_init(secrets_page);
+	boot.vcpus[0] = (struct svsm_vcpu_boot){ .vmsa = gpa_init(startup_vmsa),
+						 .caa = gpa_init(GUEST_CAA(0)) };
 	if (!svsm_init(&boot)) {
 		log_msg(LOG_ERR, "launch: the core refused the launch layout");
 		return false;
 	}
-	if (!svm_enable_cpu() || !svm_vcpu_init(&bsp, 0, vmsa)) {
+	*vmsa_out = startup_vmsa;
+	return true;
+}
+
+bool native_launch(const struct native_launch_params *lp, bool *passed)
+{
+	struct native_vcpu bsp;
+	uint64_t vmsa = 0;
+
+	if (!native_launch_prepare(lp, &vmsa) || !svm_enable_cpu() ||
+	    !svm_vcpu_init(&bsp, 0, vmsa)) {
 		return false;
 	}
-	log_msg(LOG_INFO, "launch: guest image %lu bytes at 0x%lx; Donjon at [0, 0x%lx)",
-		image_size, (uint64_t)GUEST_IMAGE, (uint64_t)NATIVE_SVSM_SIZE);
+	log_msg(LOG_INFO, "launch: guest image at 0x%lx; Donjon at [0, 0x%lx)",
+		(uint64_t)GUEST_IMAGE, (uint64_t)NATIVE_SVSM_SIZE);
 	svm_vcpu_run(&bsp);
 	*passed = bsp.has_verdict && bsp.verdict == 0x10U;
 	return true;

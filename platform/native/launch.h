@@ -1,4 +1,4 @@
-/* The native platform's launch of the guest. */
+/* The native platform's launch of the guest: what the PSP and the host do on SEV-SNP. */
 #ifndef PLATFORM_NATIVE_LAUNCH_H
 #define PLATFORM_NATIVE_LAUNCH_H
 
@@ -6,12 +6,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Validate the guest's launch pages (and tell the guest its vCPU count and the address
- * to touch last and what to do in its parameter page), start the core, run the guest's first vCPU
- * until it stops.
- * *passed is the guest's own verdict (written to the debug-exit port). False if the
- * launch itself failed. */
-bool native_launch(uint64_t mem_size, void *core_state, size_t core_state_size, unsigned vcpu_count,
-		   uint64_t touch_gpa, uint32_t guest_mode, bool *passed);
+struct native_launch_params {
+	uint64_t mem_size;
+	void *core_state; /* svsm_state_size(mem_size) bytes of Donjon's memory */
+	size_t core_state_size;
+	unsigned vcpu_count;
+	uint64_t touch_gpa;  /* where the test guest's last access goes */
+	uint32_t guest_mode; /* GUEST_MODE_* for the test guest */
+};
+
+/* Validate the guest's launch pages (image, stack, page tables, parameter page, secrets
+ * and calling-area pages), write its parameters, and start Donjon's core on them. The
+ * first vCPU's VMSA goes to *vmsa. Can be repeated after native_rmp_reset. */
+bool native_launch_prepare(const struct native_launch_params *lp, uint64_t *vmsa);
+
+/* native_launch_prepare, then run the guest's first vCPU until it stops. *passed is the
+ * guest's own verdict (written to the debug-exit port). False if the launch failed. */
+bool native_launch(const struct native_launch_params *lp, bool *passed);
 
 #endif

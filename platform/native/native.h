@@ -46,6 +46,17 @@ bool native_mm_init(uint64_t mem_size);
 bool native_npt_init(void);
 uint64_t native_npt_root(void);
 
+/* Back to the RMP of the launch (and matching nested page tables): for the core's tests,
+ * which launch a fresh machine per test. */
+void native_rmp_reset(void);
+
+/* Why an access by the guest (VMPL2) to [gpa, gpa + len) would fault, or NULL. */
+const char *native_guest_access_fault(uint64_t gpa, uint64_t len, uint8_t need);
+
+struct rmp_entry;
+/* A copy of gpa's RMP entry; false outside memory. */
+bool native_rmp_entry(uint64_t gpa, struct rmp_entry *out);
+
 /* Launch-time validation of a guest page (as the PSP's LAUNCH_UPDATE would). */
 bool native_launch_validate(uint64_t gpa);
 

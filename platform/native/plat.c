@@ -93,6 +93,24 @@ static void npt_sync(uint64_t gpa, uint64_t len)
 	}
 }
 
+/* The RMP as the host leaves it at launch: Donjon's range validated, guest memory
+ * assigned (4K entries below NATIVE_2M_FROM, 2M above) and not validated. */
+static void rmp_initial(void)
+{
+	uint64_t pages = rmp.mem_size >> PAGE_SHIFT;
+
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t gpa = i << PAGE_SHIFT;
+
+		rmp.entries[i] = (struct rmp_entry){
+			.assigned = true,
+			.validated = gpa < NATIVE_GUEST_BASE,
+			.size_2m =
+				gpa >= NATIVE_2M_FROM && (gpa | (PAGE_SIZE_2M - 1U)) < rmp.mem_size,
+		};
+	}
+}
+
 bool native_mm_init(uint64_t mem_size)
 {
 	uint64_t pages = mem_size >> PAGE_SHIFT;
@@ -103,15 +121,38 @@ bool native_mm_init(uint64_t mem_size)
 	if (rmp_pa == 0U || rmp.entries == NULL) {
 		return false;
 	}
-	for (uint64_t i = 0; i < pages; i++) {
-		uint64_t gpa = i << PAGE_SHIFT;
+	rmp_initial();
+	return true;
+}
 
-		rmp.entries[i] = (struct rmp_entry){
-			.assigned = true,
-			.validated = gpa < NATIVE_GUEST_BASE,
-			.size_2m = gpa >= NATIVE_2M_FROM && (gpa | (PAGE_SIZE_2M - 1U)) < mem_size,
-		};
+void native_rmp_reset(void)
+{
+	spin_lock(&native_lock);
+	rmp_initial();
+	npt_sync(NATIVE_GUEST_BASE, rmp.mem_size - NATIVE_GUEST_BASE);
+	spin_unlock(&native_lock);
+}
+
+const char *native_guest_access_fault(uint64_t gpa, uint64_t len, uint8_t need)
+{
+	if (gpa < NATIVE_GUEST_BASE) {
+		return "Donjon's memory";
 	}
+	spin_lock(&native_lock);
+	const char *why = rmp_access_fault(&rmp, NATIVE_GUEST_VMPL, gpa, len, need);
+
+	spin_unlock(&native_lock);
+	return why;
+}
+
+bool native_rmp_entry(uint64_t gpa, struct rmp_entry *out)
+{
+	if (!rmp_range_in_memory(&rmp, gpa, 1)) {
+		return false;
+	}
+	spin_lock(&native_lock);
+	*out = *rmp_entry_at(&rmp, gpa);
+	spin_unlock(&native_lock);
 	return true;
 }
 
@@ -147,13 +188,8 @@ bool native_launch_validate(uint64_t gpa)
 
 const char *native_access_fault(uint64_t gpa, uint8_t need)
 {
-	if (gpa < NATIVE_GUEST_BASE) {
-		return "Donjon's memory";
-	}
-	spin_lock(&native_lock);
-	const char *why = rmp_access_fault(&rmp, NATIVE_GUEST_VMPL, gpa, 1, need);
+	const char *why = native_guest_access_fault(gpa, 1, need);
 
-	spin_unlock(&native_lock);
 	return why != NULL ? why : "a page the guest may access (stale translation)";
 }
 

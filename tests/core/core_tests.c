@@ -1,0 +1,279 @@
+/* The core's portable tests: every core call and its rejections, through the guest's
+ * handshake, with the RMP state checked after each. Written only against machine.h, so
+ * they run on the simulator and inside the kernel alike. */
+#include <donjon/svsm_abi.h>
+#include <donjon/types.h>
+#include <donjon/vmsa.h>
+
+#include "harness.h"
+#include "test_machine.h"
+
+#define CORE_CALL(id) ((uint64_t)(id))
+
+static uint64_t read64(uint64_t gpa)
+{
+	uint64_t v = 0;
+
+	CT_TRUE(tm_read(gpa, &v, sizeof(v)));
+	return v;
+}
+
+static void write64(uint64_t gpa, uint64_t v)
+{
+	CT_TRUE(tm_write(gpa, &v, sizeof(v)));
+}
+
+/* A one-entry list at CAA+8, then PVALIDATE. */
+static uint64_t pvalidate(uint64_t entry)
+{
+	uint64_t list[2] = { 1, entry };
+
+	CT_TRUE(tm_write(tm_caa() + 8, list, sizeof(list)));
+	return tm_call(CORE_CALL(SVSM_CORE_PVALIDATE), tm_caa() + 8, 0, 0, NULL);
+}
+
+static uint16_t list_next(void)
+{
+	return (uint16_t)(read64(tm_caa() + 8) >> 16);
+}
+
+static bool boot(void)
+{
+	bool ok = tm_boot();
+
+	CT_TRUE(ok);
+	return ok;
+}
+
+static void validate_zeroes_and_grants(void)
+{
+	uint64_t page = tm_scratch();
+
+	if (!boot()) {
+		return;
+	}
+	CT_TRUE(!tm_rmp(page).validated);
+	CT_EQ(pvalidate(page | PVAL_ENTRY_VALIDATE), SVSM_SUCCESS);
+	CT_EQ(list_next(), 1);
+	struct tm_rmp r = tm_rmp(page);
+
+	CT_TRUE(r.validated && !r.vmsa);
+	CT_EQ(r.perms[1], 0xF);
+	CT_EQ(r.perms[2], 0xF);
+	CT_EQ(r.perms[3], 0);
+	CT_EQ(read64(page), 0);
+	CT_EQ(read64(page + 4088), 0);
+}
+
+static void double_validation_and_rescind(void)
+{
+	uint64_t page = tm_scratch();
+
+	if (!boot()) {
+		return;
+	}
+	CT_EQ(pvalidate(page | PVAL_ENTRY_VALIDATE), SVSM_SUCCESS);
+	write64(page, 0x1234);
+	CT_EQ(pvalidate(page | PVAL_ENTRY_VALIDATE), SVSM_ERR_PVALIDATE_NO_CHANGE);
+	CT_EQ(read64(page), 0x1234);
+	CT_EQ(pvalidate(page | PVAL_ENTRY_VALIDATE | PVAL_ENTRY_IGNORE_CF), SVSM_SUCCESS);
+	CT_EQ(pvalidate(page), SVSM_SUCCESS);
+	struct tm_rmp r = tm_rmp(page);
+
+	CT_TRUE(!r.validated);
+	CT_EQ(r.perms[1] | r.perms[2] | r.perms[3], 0);
+	uint64_t v = 0;
+
+	CT_TRUE(!tm_read(page, &v, sizeof(v)));
+	CT_EQ(pvalidate(page), SVSM_ERR_PVALIDATE_NO_CHANGE);
+}
+
+static void size_mismatch_and_partial_progress(void)
+{
+	uint64_t base = tm_scratch();
+	uint64_t list[4] = { 3, base | PVAL_ENTRY_VALIDATE,
+			     (base + 0x200000) | 1U | PVAL_ENTRY_VALIDATE,
+			     (base + PAGE_SIZE) | PVAL_ENTRY_VALIDATE };
+
+	if (!boot()) {
+		return;
+	}
+	/* The scratch range has 4K RMP entries: a 2M entry is a size mismatch. */
+	CT_TRUE(tm_write(tm_caa() + 8, list, sizeof(list)));
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_PVALIDATE), tm_caa() + 8, 0, 0, NULL),
+	      SVSM_ERR_PVALIDATE_FAIL_SIZEMISMATCH);
+	CT_EQ(list_next(), 1);
+	CT_TRUE(tm_rmp(base).validated);
+	CT_TRUE(!tm_rmp(base + PAGE_SIZE).validated);
+	/* The guest skips the entry and calls again. */
+	write64(tm_caa() + 8, 3 | 2 << 16);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_PVALIDATE), tm_caa() + 8, 0, 0, NULL), SVSM_SUCCESS);
+	CT_EQ(list_next(), 3);
+	CT_TRUE(tm_rmp(base + PAGE_SIZE).validated);
+}
+
+static void malformed_lists_change_nothing(void)
+{
+	uint64_t page = tm_scratch();
+
+	if (!boot()) {
+		return;
+	}
+	uint64_t caa = tm_caa();
+
+	CT_EQ(pvalidate(page | PVAL_ENTRY_VALIDATE | 0x10U), SVSM_ERR_INVALID_PARAMETER);
+	CT_EQ(pvalidate(page | PVAL_ENTRY_VALIDATE | 2U), SVSM_ERR_INVALID_PARAMETER);
+	CT_EQ(pvalidate((page + PAGE_SIZE) | PVAL_ENTRY_VALIDATE | 1U), SVSM_ERR_INVALID_PARAMETER);
+	CT_EQ(list_next(), 0);
+	write64(caa + 8, 0);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_PVALIDATE), caa + 8, 0, 0, NULL),
+	      SVSM_ERR_INVALID_PARAMETER);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_PVALIDATE), caa + 12, 0, 0, NULL),
+	      SVSM_ERR_INVALID_PARAMETER);
+	write64(caa + 0xFF0, 2);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_PVALIDATE), caa + 0xFF0, 0, 0, NULL),
+	      SVSM_ERR_INVALID_PARAMETER);
+	CT_TRUE(!tm_rmp(page).validated);
+}
+
+static void svsm_memory_is_refused(void)
+{
+	uint64_t svsm = tm_svsm_page();
+
+	if (!boot()) {
+		return;
+	}
+	CT_EQ(pvalidate(svsm), SVSM_ERR_INVALID_ADDRESS);
+	CT_EQ(pvalidate(tm_startup_vmsa()), SVSM_ERR_INVALID_ADDRESS);
+	CT_EQ(pvalidate(tm_caa()), SVSM_ERR_INVALID_ADDRESS);
+	CT_TRUE(tm_rmp(svsm).validated);
+	CT_EQ(tm_rmp(svsm).perms[2], 0);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_PVALIDATE), svsm, 0, 0, NULL), SVSM_ERR_INVALID_ADDRESS);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_REMAP_CA), svsm, 0, 0, NULL), SVSM_ERR_INVALID_ADDRESS);
+	uint64_t v = 0;
+
+	CT_TRUE(!tm_read(svsm, &v, sizeof(v)));
+}
+
+static void remap_calling_area(void)
+{
+	uint64_t page = tm_scratch() + 4 * PAGE_SIZE;
+
+	if (!boot()) {
+		return;
+	}
+	uint64_t old = tm_caa();
+
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_REMAP_CA), page + 8, 0, 0, NULL),
+	      SVSM_ERR_INVALID_PARAMETER);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_REMAP_CA), page, 0, 0, NULL), SVSM_ERR_INVALID_ADDRESS);
+	CT_EQ(pvalidate(page | PVAL_ENTRY_VALIDATE), SVSM_SUCCESS);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_REMAP_CA), page, 0, 0, NULL), SVSM_SUCCESS);
+	CT_EQ(tm_caa(), page);
+	uint64_t out[4];
+
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_QUERY_PROTOCOL), 1, 0, 0, out), SVSM_SUCCESS);
+	CT_EQ(out[0], 0x100000001ULL);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_REMAP_CA), old, 0, 0, NULL), SVSM_SUCCESS);
+	CT_EQ(tm_caa(), old);
+}
+
+static void create_and_delete_vcpu(void)
+{
+	uint64_t vmsa = tm_scratch() + 8 * PAGE_SIZE;
+	uint64_t efer = EFER_SVME;
+	uint64_t features = SEV_FEATURE_SNP_ACTIVE;
+	uint8_t vmpl = 2;
+
+	if (!boot()) {
+		return;
+	}
+	CT_EQ(pvalidate(vmsa | PVAL_ENTRY_VALIDATE), SVSM_SUCCESS);
+	CT_TRUE(tm_write(vmsa + VMSA_VMPL_OFF, &vmpl, 1));
+	CT_TRUE(tm_write(vmsa + VMSA_EFER_OFF, &efer, 8));
+	CT_TRUE(tm_write(vmsa + VMSA_SEV_FEATURES_OFF, &features, 8));
+	/* A replacement VMSA for APIC ID 0 with the same calling area, as Linux does. */
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_CREATE_VCPU), vmsa + 8, tm_caa(), 0, NULL),
+	      SVSM_ERR_INVALID_PARAMETER);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_CREATE_VCPU), vmsa, vmsa, 0, NULL),
+	      SVSM_ERR_INVALID_ADDRESS);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_CREATE_VCPU), vmsa, tm_caa(), 0, NULL), SVSM_SUCCESS);
+	struct tm_rmp r = tm_rmp(vmsa);
+
+	CT_TRUE(r.vmsa);
+	CT_EQ(r.perms[2], 0);
+	CT_EQ(pvalidate(vmsa), SVSM_ERR_INVALID_ADDRESS);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_DELETE_VCPU), tm_startup_vmsa(), 0, 0, NULL),
+	      SVSM_ERR_INVALID_PARAMETER);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_DELETE_VCPU), vmsa, 0, 0, NULL), SVSM_SUCCESS);
+	r = tm_rmp(vmsa);
+	CT_TRUE(!r.vmsa && r.validated);
+	CT_EQ(r.perms[2], 0xF);
+	CT_EQ(read64(vmsa + VMSA_EFER_OFF) & EFER_SVME, 0);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_DELETE_VCPU), vmsa, 0, 0, NULL),
+	      SVSM_ERR_INVALID_PARAMETER);
+}
+
+static void deposit_and_withdraw(void)
+{
+	uint64_t base = tm_scratch() + 16 * PAGE_SIZE;
+	uint64_t list[3] = { 2, base + PAGE_SIZE, base + 2 * PAGE_SIZE };
+	uint64_t out = base + 0xFE8;
+
+	if (!boot()) {
+		return;
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		CT_EQ(pvalidate((base + i * PAGE_SIZE) | PVAL_ENTRY_VALIDATE), SVSM_SUCCESS);
+	}
+	CT_TRUE(tm_write(base, list, sizeof(list)));
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_DEPOSIT_MEM), base, 0, 0, NULL), SVSM_SUCCESS);
+	CT_EQ(tm_rmp(base + PAGE_SIZE).perms[2], 0);
+	/* The list's own page cannot be deposited. */
+	list[0] = 1;
+	list[1] = base;
+	CT_TRUE(tm_write(base, list, 16));
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_DEPOSIT_MEM), base, 0, 0, NULL),
+	      SVSM_ERR_INVALID_ADDRESS);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_WITHDRAW_MEM), out, 0, 0, NULL), SVSM_SUCCESS);
+	CT_EQ(read64(out) & 0xFFFF, 2);
+	CT_EQ(read64(out + 8), base + 2 * PAGE_SIZE);
+	CT_EQ(read64(out + 16), base + PAGE_SIZE);
+	CT_EQ(tm_rmp(base + PAGE_SIZE).perms[2], 0xF);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_WITHDRAW_MEM), base + 0xFF8, 0, 0, NULL),
+	      SVSM_ERR_INVALID_PARAMETER);
+}
+
+static void query_vtom_and_unknown_calls(void)
+{
+	uint64_t out[4];
+
+	if (!boot()) {
+		return;
+	}
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_QUERY_PROTOCOL), 1, 0, 0, out), SVSM_SUCCESS);
+	CT_EQ(out[0], 0x100000001ULL);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_QUERY_PROTOCOL), 0x100000001ULL, 0, 0, out),
+	      SVSM_SUCCESS);
+	CT_EQ(out[0], 0);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_CONFIGURE_VTOM), 1, 5, 6, out), SVSM_SUCCESS);
+	CT_EQ(out[0], 0);
+	CT_EQ(out[1], 5);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_CONFIGURE_VTOM), 0x100002, 0, 0, NULL),
+	      SVSM_ERR_INVALID_REQUEST);
+	CT_EQ(tm_call(CORE_CALL(8), 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_CALL);
+	CT_EQ(tm_call((uint64_t)1 << 32, 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_PROTOCOL);
+}
+
+const struct core_test core_tests[] = {
+	{ "validate_zeroes_and_grants", validate_zeroes_and_grants },
+	{ "double_validation_and_rescind", double_validation_and_rescind },
+	{ "size_mismatch_and_partial_progress", size_mismatch_and_partial_progress },
+	{ "malformed_lists_change_nothing", malformed_lists_change_nothing },
+	{ "svsm_memory_is_refused", svsm_memory_is_refused },
+	{ "remap_calling_area", remap_calling_area },
+	{ "create_and_delete_vcpu", create_and_delete_vcpu },
+	{ "deposit_and_withdraw", deposit_and_withdraw },
+	{ "query_vtom_and_unknown_calls", query_vtom_and_unknown_calls },
+};
+const unsigned core_test_count = sizeof(core_tests) / sizeof(core_tests[0]);
