@@ -130,6 +130,20 @@ static void test_discovery(void)
 	caa = read64(s + SECRETS_SVSM_CAA_OFF);
 }
 
+/* The same call through plain VMMCALL (0F 01 D9), which Donjon resumes 3 bytes on, where
+ * the VMGEXIT encoding (F3 0F 01 D9) takes 4. */
+static uint64_t query_with_plain_vmmcall(void)
+{
+	uint64_t rax = SVSM_CORE_QUERY_PROTOCOL, rcx = 1, rdx = 0;
+
+	ptr(caa)[SVSM_CA_CALL_PENDING_OFF] = 1;
+	__asm__ volatile("vmmcall" : "+a"(rax), "+c"(rcx), "+d"(rdx) : : "r8", "r9", "memory");
+	uint8_t pending =
+		__atomic_exchange_n(&ptr(caa)[SVSM_CA_CALL_PENDING_OFF], 0, __ATOMIC_SEQ_CST);
+
+	return pending == 0U && rax == SVSM_SUCCESS ? rcx : 0;
+}
+
 static void test_query_protocol(void)
 {
 	struct result r = call(SVSM_CORE_QUERY_PROTOCOL, 1, 0, 0);
@@ -137,6 +151,7 @@ static void test_query_protocol(void)
 	CHECK(r.completed && r.rax == SVSM_SUCCESS && r.rcx == 0x100000001ULL);
 	r = call(SVSM_CORE_QUERY_PROTOCOL, ((uint64_t)SVSM_PROTOCOL_ATTEST << 32) | 1U, 0, 0);
 	CHECK(r.completed && r.rax == SVSM_SUCCESS && r.rcx == 0);
+	CHECK(query_with_plain_vmmcall() == 0x100000001ULL);
 }
 
 static void test_pvalidate_4k(void)
