@@ -14,13 +14,14 @@ CORE_SRC := $(wildcard core/*.c core/*/*.c)
 SIM_SRC := $(wildcard platform/sim/*.c platform/rmp/*.c)
 TOOL_SIM_SRC := $(wildcard tools/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
+IGVM_LIB_SRC := tools/igvm/igvm_parse.c tools/igvm/igvm_write.c
 
-INCLUDES := -Iinclude -Icore -Iplatform/sim -Iplatform/rmp -Itests/core
+INCLUDES := -Iinclude -Icore -Iplatform/sim -Iplatform/rmp -Itests/core -Itools/igvm -Itests
 WARN := -Wall -Wextra -Werror -Wshadow -Wvla -Wconversion -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-sign-conversion
 BASE_CFLAGS := -std=gnu17 -g $(WARN) $(INCLUDES) -D_GNU_SOURCE
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LIBS := -lcrypto -lpthread
+LIBS := -lcrypto -lpthread -lz
 
 REL_CFLAGS := $(BASE_CFLAGS) -O2
 SAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN)
@@ -37,7 +38,7 @@ say = @printf '  %-6s %s\n'
 endif
 
 .PHONY: all deps run test check fuzz bench clean
-all: $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf
+all: $(BUILD)/donjon-sim $(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf
 
 deps:
 	@scripts/install-deps
@@ -56,6 +57,15 @@ $(BUILD)/donjon-sim: $(call objs,rel,$(CORE_SRC) $(SIM_SRC) $(TOOL_SIM_SRC))
 	$(say) CC $@
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
+$(BUILD)/donjon-igvm: $(call objs,rel,$(IGVM_LIB_SRC) tools/igvm/main.c)
+	$(say) CC $@
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ -lz
+
+$(BUILD)/fuzz-igvm: $(IGVM_LIB_SRC) tests/igvm_sample.c tests/fuzz/fuzz_igvm.c
+	@mkdir -p $(dir $@)
+	$(say) CLANG $@
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ -lz
+
 $(BUILD)/donjon-sim-san: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(TOOL_SIM_SRC))
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
@@ -66,7 +76,8 @@ $(BUILD)/test-core: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(CORE_TEST_SRC) test
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC))
+$(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(IGVM_LIB_SRC) \
+	tests/igvm_sample.c)
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
@@ -86,15 +97,17 @@ run: deps $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/donjon-sim $(BUILD)/donjon-sim-san \
-		$(BUILD)/test-unit $(BUILD)/test-core $(BUILD)/fuzz-request $(BUILD)/kernel/donjon.elf
+		$(BUILD)/test-unit $(BUILD)/test-core $(BUILD)/fuzz-request $(BUILD)/fuzz-igvm \
+		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf
 	@scripts/run-tests $(BUILD)
 
 check: deps
 	@scripts/check
 
-fuzz: deps $(BUILD)/fuzz-request
-	@mkdir -p $(BUILD)/fuzz-corpus
+fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-igvm
+	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-igvm-corpus
 	$(BUILD)/fuzz-request -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz-igvm -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-igvm-corpus
 
 bench: deps $(BUILD)/bench-calls $(BUILD)/kernel/donjon.elf
 	@scripts/bench $(BUILD)

@@ -82,9 +82,6 @@ static void emit_number(struct out *o, uint64_t v, unsigned base, bool negative,
 	}
 }
 
-/* clang-tidy 14's valist checker loses the va_start of callers that pass their va_list
- * through vlog() and reports every va_arg here as uninitialised; the callers do start it. */
-/* NOLINTBEGIN(clang-analyzer-valist.Uninitialized) */
 size_t fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	struct out o = { .buf = buf, .size = size, .len = 0 };
@@ -156,7 +153,6 @@ size_t fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	}
 	return o.len;
 }
-/* NOLINTEND(clang-analyzer-valist.Uninitialized) */
 
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {

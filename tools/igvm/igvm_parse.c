@@ -1,0 +1,451 @@
+/* The IGVM parser: the fixed header, the variable headers in section order with their
+ * exact lengths and zero padding, every field rule the reference parser (and so QEMU)
+ * applies, and overlapping pages. Every read of the buffer is bounds-checked first. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "igvm_file.h"
+
+#define MAX_AREAS 64U
+
+__attribute__((format(printf, 3, 4))) static bool fail(struct igvm_error *err, uint32_t offset,
+						       const char *fmt, ...)
+{
+	va_list ap;
+
+	err->offset = offset;
+	va_start(ap, fmt);
+	(void)vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+const char *igvm_type_name(uint32_t type)
+{
+	switch (type) {
+	case IGVM_VHT_SUPPORTED_PLATFORM:
+		return "SUPPORTED_PLATFORM";
+	case IGVM_VHT_GUEST_POLICY:
+		return "GUEST_POLICY";
+	case IGVM_VHT_PARAMETER_AREA:
+		return "PARAMETER_AREA";
+	case IGVM_VHT_PAGE_DATA:
+		return "PAGE_DATA";
+	case IGVM_VHT_PARAMETER_INSERT:
+		return "PARAMETER_INSERT";
+	case IGVM_VHT_VP_CONTEXT:
+		return "VP_CONTEXT";
+	case IGVM_VHT_REQUIRED_MEMORY:
+		return "REQUIRED_MEMORY";
+	case IGVM_VHT_VP_COUNT_PARAMETER:
+		return "VP_COUNT_PARAMETER";
+	case IGVM_VHT_SNP_ID_BLOCK:
+		return "SNP_ID_BLOCK";
+	case IGVM_VHT_MEMORY_MAP:
+		return "MEMORY_MAP";
+	case IGVM_VHT_COMMAND_LINE:
+		return "COMMAND_LINE";
+	case IGVM_VHT_ENVIRONMENT_INFO_PARAMETER:
+		return "ENVIRONMENT_INFO_PARAMETER";
+	default:
+		return "unknown";
+	}
+}
+
+/* The body size each record type must have, 0 for a type Donjon's tools do not know. */
+static uint32_t body_size(uint32_t type)
+{
+	switch (type) {
+	case IGVM_VHT_SUPPORTED_PLATFORM:
+	case IGVM_VHT_GUEST_POLICY:
+	case IGVM_VHT_PARAMETER_AREA:
+	case IGVM_VHT_PARAMETER_INSERT:
+		return 16;
+	case IGVM_VHT_PAGE_DATA:
+	case IGVM_VHT_REQUIRED_MEMORY:
+		return 24;
+	case IGVM_VHT_VP_CONTEXT:
+		return 20;
+	case IGVM_VHT_SNP_ID_BLOCK:
+		return 696;
+	case IGVM_VHT_VP_COUNT_PARAMETER:
+	case IGVM_VHT_MEMORY_MAP:
+	case IGVM_VHT_COMMAND_LINE:
+	case IGVM_VHT_ENVIRONMENT_INFO_PARAMETER:
+		return 8;
+	default:
+		return 0;
+	}
+}
+
+static unsigned section_of(uint32_t type)
+{
+	return type <= 0x100U ? 0U : type <= 0x200U ? 1U : 2U;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v = 0;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* State while walking the records. */
+struct walk {
+	uint32_t platform_types; /* bit per platform type seen */
+	uint32_t area_index[MAX_AREAS];
+	uint64_t area_bytes[MAX_AREAS];
+	bool area_inserted[MAX_AREAS];
+	unsigned areas;
+};
+
+static int find_area(const struct walk *w, uint32_t index)
+{
+	for (unsigned i = 0; i < w->areas; i++) {
+		if (w->area_index[i] == index) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* A directive's compatibility mask: non-zero and made of declared platforms only. */
+static bool mask_ok(const struct igvm_file *f, uint32_t mask)
+{
+	return mask != 0U && (mask & ~f->platform_masks) == 0U;
+}
+
+/* file_offset of a page-sized blob: inside the file-data section. */
+static bool data_ok(const struct igvm_file *f, uint32_t file_offset, uint64_t size)
+{
+	return file_offset >= f->data_start && (uint64_t)file_offset + size <= f->len;
+}
+
+static bool check_platform(struct igvm_file *f, struct walk *w, const struct igvm_record *r,
+			   struct igvm_error *err)
+{
+	struct igvm_supported_platform p;
+
+	memcpy(&p, r->body, sizeof(p));
+	if (p.compatibility_mask == 0U ||
+	    (p.compatibility_mask & (p.compatibility_mask - 1U)) != 0U) {
+		return fail(err, r->offset, "compatibility mask 0x%x must have exactly one bit",
+			    p.compatibility_mask);
+	}
+	if ((p.compatibility_mask & f->platform_masks) != 0U || p.platform_type > 6U ||
+	    (w->platform_types & (1U << p.platform_type)) != 0U) {
+		return fail(err, r->offset,
+			    "platform type %u or mask 0x%x declared twice or unknown",
+			    p.platform_type, p.compatibility_mask);
+	}
+	if ((p.highest_vtl != 0U && p.highest_vtl != 2U) || p.platform_version != 1U ||
+	    (p.platform_type == IGVM_PLATFORM_NATIVE && p.shared_gpa_boundary != 0U)) {
+		return fail(err, r->offset, "invalid VTL %u, version %u or shared boundary",
+			    p.highest_vtl, p.platform_version);
+	}
+	f->platform_masks |= p.compatibility_mask;
+	w->platform_types |= 1U << p.platform_type;
+	return true;
+}
+
+static bool check_page_data(const struct igvm_file *f, const struct igvm_record *r,
+			    struct igvm_error *err)
+{
+	struct igvm_page_data d;
+
+	memcpy(&d, r->body, sizeof(d));
+	if ((d.gpa & (IGVM_PAGE - 1U)) != 0U || !mask_ok(f, d.compatibility_mask)) {
+		return fail(err, r->offset, "gpa 0x%llx not page aligned or mask 0x%x undeclared",
+			    (unsigned long long)d.gpa, d.compatibility_mask);
+	}
+	if ((d.flags & ~(IGVM_PAGE_DATA_FLAG_UNMEASURED | IGVM_PAGE_DATA_FLAG_SHARED)) != 0U ||
+	    d.data_type > IGVM_PAGE_DATA_CPUID_XF || d.reserved != 0U) {
+		return fail(err, r->offset,
+			    "flags 0x%x, data type %u or reserved 0x%x not accepted", d.flags,
+			    d.data_type, d.reserved);
+	}
+	if (d.file_offset != 0U && !data_ok(f, d.file_offset, IGVM_PAGE)) {
+		return fail(err, r->offset, "file offset 0x%x is not a page inside the file data",
+			    d.file_offset);
+	}
+	return true;
+}
+
+static bool check_directive(const struct igvm_file *f, struct walk *w, const struct igvm_record *r,
+			    struct igvm_error *err)
+{
+	switch (r->type) {
+	case IGVM_VHT_PAGE_DATA:
+		return check_page_data(f, r, err);
+	case IGVM_VHT_PARAMETER_AREA: {
+		struct igvm_parameter_area a;
+
+		memcpy(&a, r->body, sizeof(a));
+		if (a.number_of_bytes == 0U || (a.number_of_bytes & (IGVM_PAGE - 1U)) != 0U ||
+		    find_area(w, a.parameter_area_index) >= 0 || w->areas == MAX_AREAS ||
+		    (a.file_offset != 0U && !data_ok(f, a.file_offset, a.number_of_bytes))) {
+			return fail(err, r->offset,
+				    "parameter area %u: size, index or data invalid",
+				    a.parameter_area_index);
+		}
+		w->area_index[w->areas] = a.parameter_area_index;
+		w->area_bytes[w->areas] = a.number_of_bytes;
+		w->area_inserted[w->areas++] = false;
+		return true;
+	}
+	case IGVM_VHT_PARAMETER_INSERT: {
+		struct igvm_parameter_insert p;
+
+		memcpy(&p, r->body, sizeof(p));
+		int a = find_area(w, p.parameter_area_index);
+
+		if ((p.gpa & (IGVM_PAGE - 1U)) != 0U || !mask_ok(f, p.compatibility_mask) ||
+		    a < 0 || w->area_inserted[a]) {
+			return fail(err, r->offset,
+				    "parameter insert of area %u: undeclared, inserted "
+				    "twice, or misaligned",
+				    p.parameter_area_index);
+		}
+		w->area_inserted[a] = true;
+		return true;
+	}
+	case IGVM_VHT_VP_CONTEXT: {
+		struct igvm_vp_context v;
+
+		memcpy(&v, r->body, sizeof(v));
+		if ((v.compatibility_mask & (v.compatibility_mask - 1U)) != 0U ||
+		    !mask_ok(f, v.compatibility_mask) || v.reserved != 0U ||
+		    !data_ok(f, v.file_offset, IGVM_PAGE)) {
+			return fail(err, r->offset,
+				    "VP context: mask 0x%x must be one platform's, data "
+				    "inside the file",
+				    v.compatibility_mask);
+		}
+		return true;
+	}
+	case IGVM_VHT_REQUIRED_MEMORY: {
+		struct igvm_required_memory m;
+
+		memcpy(&m, r->body, sizeof(m));
+		if ((m.gpa & (IGVM_PAGE - 1U)) != 0U ||
+		    (m.number_of_bytes & (IGVM_PAGE - 1U)) != 0U ||
+		    !mask_ok(f, m.compatibility_mask) || m.reserved != 0U || m.flags > 1U) {
+			return fail(err, r->offset,
+				    "required memory: misaligned, flags or reserved");
+		}
+		return true;
+	}
+	case IGVM_VHT_SNP_ID_BLOCK:
+		return mask_ok(f, get32(r->body)) ||
+		       fail(err, r->offset, "ID block mask 0x%x undeclared", get32(r->body));
+	default: {
+		/* The parameter directives: an area declared and not yet inserted. */
+		struct igvm_parameter p;
+
+		memcpy(&p, r->body, sizeof(p));
+		int a = find_area(w, p.parameter_area_index);
+
+		if (a < 0 || w->area_inserted[a] || p.byte_offset >= w->area_bytes[a]) {
+			return fail(err, r->offset,
+				    "%s: area %u undeclared, already inserted, or "
+				    "offset 0x%x outside it",
+				    igvm_type_name(r->type), p.parameter_area_index, p.byte_offset);
+		}
+		return true;
+	}
+	}
+}
+
+static bool check_record(struct igvm_file *f, struct walk *w, const struct igvm_record *r,
+			 struct igvm_error *err)
+{
+	switch (r->type) {
+	case IGVM_VHT_SUPPORTED_PLATFORM:
+		return check_platform(f, w, r, err);
+	case IGVM_VHT_GUEST_POLICY: {
+		struct igvm_guest_policy p;
+
+		memcpy(&p, r->body, sizeof(p));
+		return (mask_ok(f, p.compatibility_mask) && p.reserved == 0U) ||
+		       fail(err, r->offset, "guest policy: mask 0x%x or reserved",
+			    p.compatibility_mask);
+	}
+	default:
+		return check_directive(f, w, r, err);
+	}
+}
+
+/* A page each PAGE_DATA and PARAMETER_INSERT occupies, to find two that overlap. */
+struct placed {
+	uint64_t gpa;
+	uint32_t mask;
+	uint32_t offset;
+};
+
+static int by_gpa(const void *a, const void *b)
+{
+	const struct placed *x = a, *y = b;
+
+	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa ? 1 : (x->offset < y->offset ? -1 : 1);
+}
+
+static bool check_overlaps(const struct igvm_file *f, struct igvm_error *err)
+{
+	struct placed *p = calloc(f->count + 1U, sizeof(*p));
+	size_t n = 0;
+	bool ok = true;
+
+	if (p == NULL) {
+		return fail(err, 0, "out of memory");
+	}
+	for (size_t i = 0; i < f->count; i++) {
+		const struct igvm_record *r = &f->records[i];
+
+		if (r->type == IGVM_VHT_PAGE_DATA || r->type == IGVM_VHT_PARAMETER_INSERT) {
+			uint64_t gpa = 0;
+			uint32_t mask = get32(r->body + 8);
+
+			memcpy(&gpa, r->body, sizeof(gpa));
+			p[n++] = (struct placed){ gpa, mask, r->offset };
+		}
+	}
+	qsort(p, n, sizeof(*p), by_gpa);
+	for (size_t i = 1; i < n && ok; i++) {
+		if (p[i].gpa == p[i - 1].gpa && (p[i].mask & p[i - 1].mask) != 0U) {
+			ok = fail(err, p[i].offset,
+				  "page 0x%llx already loaded by the record at 0x%x",
+				  (unsigned long long)p[i].gpa, p[i - 1].offset);
+		}
+	}
+	free(p);
+	return ok;
+}
+
+static bool parse_fixed_header(const uint8_t *buf, size_t len, struct igvm_file *f,
+			       struct igvm_error *err)
+{
+	struct igvm_fixed_header *h = &f->header;
+
+	memset(h, 0, sizeof(*h));
+	if (len < IGVM_FIXED_HEADER_V1 || len > UINT32_MAX) {
+		return fail(err, 0, "file of %zu bytes cannot be IGVM", len);
+	}
+	memcpy(h, buf, IGVM_FIXED_HEADER_V1);
+	if (h->magic != IGVM_MAGIC || (h->format_version != 1U && h->format_version != 2U)) {
+		return fail(err, 0, "bad magic 0x%x or version %u", h->magic, h->format_version);
+	}
+	f->header_size = h->format_version == 1U ? IGVM_FIXED_HEADER_V1 : IGVM_FIXED_HEADER_V2;
+	if (len < f->header_size) {
+		return fail(err, 0, "truncated fixed header");
+	}
+	memcpy(h, buf, f->header_size);
+	if (h->format_version == 2U && (h->architecture != 0U || h->page_size != IGVM_PAGE)) {
+		return fail(err, 0x18, "V2 architecture %u / page size %u not x64 / 4096",
+			    h->architecture, h->page_size);
+	}
+	uint64_t end = (uint64_t)h->variable_header_offset + h->variable_header_size;
+
+	if (h->total_file_size != len) {
+		return fail(err, 0x10, "total_file_size %u but the file has %zu bytes",
+			    h->total_file_size, len);
+	}
+	/* The file-data section must hold at least one byte (the reference parser's test). */
+	if (h->variable_header_offset < f->header_size || (h->variable_header_offset & 7U) != 0U ||
+	    end >= len) {
+		return fail(err, 0x08, "variable headers [0x%x, +0x%x) misplaced",
+			    h->variable_header_offset, h->variable_header_size);
+	}
+	uint8_t fixed[IGVM_FIXED_HEADER_V2];
+
+	memcpy(fixed, buf, f->header_size);
+	memset(fixed + 0x14, 0, 4);
+	uLong crc = crc32(crc32(0L, Z_NULL, 0), fixed, f->header_size);
+
+	crc = crc32(crc, buf + h->variable_header_offset, h->variable_header_size);
+	if ((uint32_t)crc != h->checksum) {
+		return fail(err, 0x14, "checksum 0x%x, computed 0x%x", h->checksum, (uint32_t)crc);
+	}
+	f->data_start = (uint32_t)end;
+	return true;
+}
+
+bool igvm_parse(const uint8_t *buf, size_t len, struct igvm_file *f, struct igvm_error *err)
+{
+	struct walk w;
+
+	memset(f, 0, sizeof(*f));
+	memset(&w, 0, sizeof(w));
+	f->data = buf;
+	f->len = len;
+	if (!parse_fixed_header(buf, len, f, err)) {
+		return false;
+	}
+	uint32_t off = f->header.variable_header_offset;
+	uint32_t end = f->data_start;
+	unsigned section = 0;
+
+	f->records = calloc(f->header.variable_header_size / 8U + 1U, sizeof(*f->records));
+	if (f->records == NULL) {
+		return fail(err, off, "out of memory");
+	}
+	while (off < end) {
+		if (end - off < 8U) {
+			igvm_free(f);
+			return fail(err, off, "truncated record header");
+		}
+		struct igvm_record r = { get32(buf + off), get32(buf + off + 4), off,
+					 buf + off + 8 };
+		uint32_t want = body_size(r.type);
+		uint64_t next = ((uint64_t)off + 8U + r.length + 7U) & ~7ULL;
+
+		if (want == 0U || r.length != want || next > end) {
+			igvm_free(f);
+			return fail(err, off,
+				    "record type 0x%x (%s) with length %u: want %u, in bounds",
+				    r.type, igvm_type_name(r.type), r.length, want);
+		}
+		if (section_of(r.type) < section) {
+			igvm_free(f);
+			return fail(err, off, "%s after a later section", igvm_type_name(r.type));
+		}
+		section = section_of(r.type);
+		for (uint64_t pad = off + 8U + r.length; pad < next; pad++) {
+			if (buf[pad] != 0U) {
+				igvm_free(f);
+				return fail(err, off, "non-zero padding after the record");
+			}
+		}
+		if (!check_record(f, &w, &r, err)) {
+			igvm_free(f);
+			return false;
+		}
+		f->records[f->count++] = r;
+		off = (uint32_t)next;
+	}
+	if (f->platform_masks == 0U) {
+		igvm_free(f);
+		return fail(err, f->header.variable_header_offset, "no SUPPORTED_PLATFORM record");
+	}
+	if (!check_overlaps(f, err)) {
+		igvm_free(f);
+		return false;
+	}
+	return true;
+}
+
+void igvm_free(struct igvm_file *f)
+{
+	free(f->records);
+	f->records = NULL;
+	f->count = 0;
+}
+
+const uint8_t *igvm_page_at(const struct igvm_file *f, uint32_t file_offset)
+{
+	return file_offset == 0U ? NULL : f->data + file_offset;
+}
