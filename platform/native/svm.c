@@ -51,6 +51,8 @@
 #define EXIT_VMMCALL 0x81U
 #define EXIT_NPF 0x400U
 
+#define IOIO_SIZE8 (1U << 4)
+#define IOIO_SIZE16 (1U << 5)
 #define COM1 0x3F8U
 #define DEBUG_EXIT_PORT 0xF4U
 #define GUEST_OUTPUT_MAX (256U * 1024U)
@@ -196,10 +198,15 @@ static bool handle_io(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
 		return false;
 	}
 	if ((info & 1U) != 0U) {
-		/* IN: the UART's line status says "ready"; anything else reads as all ones. */
+		/* IN: the UART's line status says "ready"; anything else reads as all ones. An
+		 * 8- or 16-bit IN (EXITINFO1 bit 4 or 5) replaces only AL or AX; a 32-bit IN
+		 * zero-extends into RAX. */
 		uint64_t value = port == COM1 + 5U ? 0x60U : 0xFFFFFFFFU;
+		uint64_t mask = (info & IOIO_SIZE8) != 0U    ? 0xFFU
+				: (info & IOIO_SIZE16) != 0U ? 0xFFFFU
+							     : ~0ULL;
 
-		put64(vmsa, VMSA_RAX_OFF, (rax & ~0xFFFFFFFFULL) | value);
+		put64(vmsa, VMSA_RAX_OFF, (rax & ~mask) | (value & mask));
 	} else if (port == COM1) {
 		guest_putc(v, (char)(rax & 0xFFU));
 	} else if (port == DEBUG_EXIT_PORT) {
