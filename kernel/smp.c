@@ -17,6 +17,7 @@
 #define ICR_PENDING (1U << 12)
 #define ICR_INIT 0x00004500U
 #define ICR_STARTUP 0x00004600U
+#define ICR_NMI 0x00004400U
 #define AP_STACK_SIZE 16384U
 #define AP_WAIT_SPINS 100000000UL
 
@@ -118,6 +119,13 @@ unsigned smp_start(void (*ap_work)(unsigned index))
 		cpu_count++;
 	}
 	return cpu_count;
+}
+
+void smp_send_nmi(unsigned index)
+{
+	if (index < cpu_count) {
+		send_ipi(apic_ids[index], ICR_NMI);
+	}
 }
 
 unsigned smp_cpu_count(void)

@@ -12,6 +12,8 @@
  * the number of CPUs online, the BSP included. */
 unsigned smp_start(void (*ap_work)(unsigned index));
 unsigned smp_cpu_count(void);
+/* Send an NMI to CPU `index` (a kick: an NMI in the host is ignored). */
+void smp_send_nmi(unsigned index);
 /* The APIC ID of CPU `index` (~0 if none was started there). */
 uint32_t smp_apic_id(unsigned index);
 /* The index of the CPU with this APIC ID, or SMP_MAX_CPUS. */

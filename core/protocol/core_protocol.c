@@ -326,9 +326,15 @@ static uint32_t core_delete_vcpu(struct svsm_call *call)
 	if (!svsmmem_copy_in(efer_gpa, &efer, sizeof(efer))) {
 		return SVSM_ERR_INVALID_ADDRESS;
 	}
-	efer &= ~EFER_SVME;
-	if (!svsmmem_copy_out(efer_gpa, &efer, sizeof(efer))) {
+	uint64_t cleared = efer & ~EFER_SVME;
+
+	if (!svsmmem_copy_out(efer_gpa, &cleared, sizeof(cleared))) {
 		return SVSM_ERR_INVALID_ADDRESS;
+	}
+	/* Another CPU may be running it: it must have left before the page changes hands. */
+	if (rec != call->vcpu && !plat_vmsa_stop(vmsa)) {
+		(void)svsmmem_copy_out(efer_gpa, &efer, sizeof(efer));
+		return SVSM_ERR_DELETE_VCPU_FAIL_INUSE;
 	}
 	enum rmp_result r = pageops_grant(vmsa, PAGE_4K, call->view.vmpl);
 

@@ -42,6 +42,12 @@ enum rmp_result plat_rmpadjust(gpa_t gpa, enum page_size size, unsigned target_v
 void *plat_map(gpa_t gpa, size_t len);
 void plat_unmap(const void *ptr, size_t len);
 
+/* DELETE_VCPU: the VMSA at vmsa, whose EFER.SVME the core has just cleared, is not
+ * executing on any CPU when this returns true, and will not be entered again. False if
+ * it is still running (the core then answers FAIL_INUSE). Not called for the caller's own
+ * VMSA. */
+bool plat_vmsa_stop(gpa_t vmsa);
+
 /* Fill buf with entropy. Returns false if the platform has none to give. */
 bool plat_random(void *buf, size_t len);
 

@@ -36,6 +36,7 @@
  * EFER, RFLAGS, RIP, RSP, RAX, PAT. */
 #define VMCB_SAVE_SHARED 0x2E8U
 
+#define MISC1_NMI (1U << 1)
 #define MISC1_CPUID (1U << 18)
 #define MISC1_HLT (1U << 24)
 #define MISC1_IOIO (1U << 27)
@@ -43,6 +44,7 @@
 #define MISC1_SHUTDOWN (1U << 31)
 #define MISC2_ALL_SVM 0xFFU /* VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT, RDTSCP */
 
+#define EXIT_NMI 0x61U
 #define EXIT_CPUID 0x72U
 #define EXIT_HLT 0x78U
 #define EXIT_IOIO 0x7BU
@@ -73,10 +75,15 @@ static uint64_t msrpm_pa;
 static atomic_uint output_bytes;
 
 /* Guest VMSAs for the APs: posted by whichever CPU handled the CREATE_VCPU, taken by the
- * AP when it is idle. */
-static struct spinlock post_lock = { ATOMIC_FLAG_INIT };
+ * AP when it is idle. posted[] remembers what was posted (so it is posted once) until
+ * the VMSA is deleted. Atomics only: plat_vmsa_stop runs under the core lock, and posting
+ * calls into the core. */
 static _Atomic uint64_t pending[SMP_MAX_CPUS];
-static uint64_t posted[SMP_MAX_CPUS];
+static _Atomic uint64_t posted[SMP_MAX_CPUS];
+/* The VMSA each CPU is executing (0: none), for plat_vmsa_stop. */
+static _Atomic uint64_t running_on[SMP_MAX_CPUS];
+
+#define STOP_WAIT_SPINS 100000000UL
 
 bool svm_reserve(void)
 {
@@ -149,7 +156,7 @@ bool svm_vcpu_init(struct native_vcpu *v, unsigned apic_id, uint64_t vmsa)
 	uint8_t *c = kernel_ptr(vmcb, 4096);
 
 	put32(c, VMCB_INTERCEPT_MISC1,
-	      MISC1_CPUID | MISC1_HLT | MISC1_IOIO | MISC1_MSR | MISC1_SHUTDOWN);
+	      MISC1_NMI | MISC1_CPUID | MISC1_HLT | MISC1_IOIO | MISC1_MSR | MISC1_SHUTDOWN);
 	put32(c, VMCB_INTERCEPT_MISC2, MISC2_ALL_SVM);
 	put64(c, VMCB_IOPM_BASE, iopm_pa);
 	put64(c, VMCB_MSRPM_BASE, msrpm_pa);
@@ -221,16 +228,15 @@ static bool handle_io(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
  * has as current for an AP's APIC ID, and that was not posted before, goes to that CPU. */
 static void native_post_created_vcpus(void)
 {
-	spin_lock(&post_lock);
 	for (unsigned i = 1; i < smp_cpu_count(); i++) {
 		uint64_t cur = gpa_val(svsm_vcpu_vmsa(smp_apic_id(i)));
+		uint64_t old = atomic_load(&posted[i]);
 
-		if (cur != 0U && cur != posted[i]) {
-			posted[i] = cur;
+		if (cur != 0U && cur != old &&
+		    atomic_compare_exchange_strong(&posted[i], &old, cur)) {
 			atomic_store(&pending[i], cur);
 		}
 	}
-	spin_unlock(&post_lock);
 }
 
 static bool handle_svsm_call(struct native_vcpu *v, uint8_t *vmsa)
@@ -292,6 +298,9 @@ static bool handle_exit(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
 	uint64_t code = get64(c, VMCB_EXIT_CODE);
 
 	switch (code) {
+	case EXIT_NMI:
+		/* A kick (plat_vmsa_stop); the run loop checks EFER.SVME before re-entering. */
+		return true;
 	case EXIT_VMMCALL:
 		return handle_svsm_call(v, vmsa);
 	case EXIT_IOIO:
@@ -329,6 +338,8 @@ void svm_vcpu_run(struct native_vcpu *v)
 	struct guest_gprs g;
 	bool running = c != NULL && vmsa != NULL;
 
+	atomic_store(&running_on[v->cpu], v->vmsa);
+
 	while (running) {
 		/* A VMSA whose SVME was cleared (DELETE_VCPU) is not run. */
 		if ((get64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U) {
@@ -340,6 +351,9 @@ void svm_vcpu_run(struct native_vcpu *v)
 			g.r[i] = get64(vmsa, gpr_offsets[i]);
 		}
 		svm_vmrun(v->vmcb, &g);
+		/* DELETE_VCPU clears SVME in the VMSA while the vCPU runs; the copy of the VMCB's
+		 * state must not bring it back. */
+		bool deleted = (get64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U;
 		uint8_t vmpl = vmsa[VMSA_VMPL_OFF];
 
 		__builtin_memcpy(vmsa, c + VMCB_SAVE, VMCB_SAVE_SHARED);
@@ -347,8 +361,38 @@ void svm_vcpu_run(struct native_vcpu *v)
 		for (unsigned i = 0; i < 14; i++) {
 			put64(vmsa, gpr_offsets[i], g.r[i]);
 		}
+		/* Deleted while it ran: stop without acting on the exit. */
+		if (deleted) {
+			put64(vmsa, VMSA_EFER_OFF, get64(vmsa, VMSA_EFER_OFF) & ~EFER_SVME);
+			break;
+		}
 		running = handle_exit(v, vmsa, c);
 	}
+	atomic_store(&running_on[v->cpu], 0);
+}
+
+bool plat_vmsa_stop(gpa_t vmsa)
+{
+	unsigned self = smp_index_of(this_cpu());
+
+	for (unsigned i = 0; i < smp_cpu_count(); i++) {
+		uint64_t was = gpa_val(vmsa);
+
+		/* Deleted: a VMSA created again at this address is a new one to post. */
+		(void)atomic_compare_exchange_strong(&posted[i], &was, 0);
+		(void)atomic_compare_exchange_strong(&pending[i], &was, 0);
+		if (i == self || atomic_load(&running_on[i]) != gpa_val(vmsa)) {
+			continue;
+		}
+		smp_send_nmi(i);
+		for (unsigned long n = 0; atomic_load(&running_on[i]) == gpa_val(vmsa); n++) {
+			if (n == STOP_WAIT_SPINS) {
+				return false;
+			}
+			__builtin_ia32_pause();
+		}
+	}
+	return true;
 }
 
 void native_ap_work(unsigned index)
@@ -367,6 +411,7 @@ void native_ap_work(unsigned index)
 			continue;
 		}
 		v.vmsa = vmsa;
+		v.cpu = index;
 		v.line_len = 0;
 		svm_vcpu_run(&v);
 	}

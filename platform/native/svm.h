@@ -6,6 +6,7 @@
 
 struct native_vcpu {
 	unsigned apic_id;
+	unsigned cpu;  /* the index of the CPU that runs it */
 	uint64_t vmcb; /* physical address */
 	uint64_t vmsa; /* the guest state Donjon runs (a VMSA page) */
 	uint32_t verdict;
@@ -22,8 +23,7 @@ bool svm_vcpu_init(struct native_vcpu *v, unsigned apic_id, uint64_t vmsa);
 /* Run the vCPU until it halts, faults or stops; exits go to the core and the console. */
 void svm_vcpu_run(struct native_vcpu *v);
 
-/* An AP's life: SVM on, then run each guest VMSA posted to this CPU until it stops.
- * Lock order: the post lock (svm.c), then the core lock. */
+/* An AP's life: SVM on, then run each guest VMSA posted to this CPU until it stops. */
 void native_ap_work(unsigned index);
 
 #endif

@@ -41,6 +41,14 @@ void plat_unmap(const void *ptr, size_t len)
 	(void)len;
 }
 
+bool plat_vmsa_stop(gpa_t vmsa)
+{
+	/* A simulated vCPU runs only inside sim_vcpu_call, which the core lock (held by the
+	 * caller) serialises: no other VMSA is executing now. */
+	(void)vmsa;
+	return true;
+}
+
 bool plat_random(void *buf, size_t len)
 {
 	return getrandom(buf, len, 0) == (ssize_t)len;

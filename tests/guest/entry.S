@@ -7,6 +7,12 @@ _start:
 1:	hlt
 	jmp 1b
 
+/* A vCPU that never stops on its own: it counts, forever. */
+	.globl ap_spin
+ap_spin:
+	lock incq spin_counter(%rip)
+	jmp ap_spin
+
 /* Where the vCPUs the guest creates start (their VMSA's RIP), with their own stack. */
 	.globl ap_start
 ap_start:

@@ -33,7 +33,10 @@ static volatile uint64_t ap_result[NATIVE_MAX_VCPUS];
 static volatile uint32_t ap_runs[NATIVE_MAX_VCPUS];
 
 void ap_start(void);
+void ap_spin(void);
 void guest_ap_main(void);
+/* Counted by ap_spin. */
+volatile uint64_t spin_counter;
 
 /* The guest maps 0-4 GiB 1:1 (its page tables come from Donjon's launch). */
 static volatile uint8_t *ptr(uint64_t gpa)
@@ -301,11 +304,42 @@ static bool wait_for_runs(unsigned apic, uint32_t runs)
 	return false;
 }
 
-/* A VMSA at vmsa that starts at ap_start on the stack ending at stack_top. */
-static void build_ap_vmsa(uint64_t vmsa, uint64_t stack_top)
+/* A VMSA at vmsa that starts at entry on the stack ending at stack_top. */
+static void build_ap_vmsa(uint64_t vmsa, void (*entry)(void), uint64_t stack_top)
 {
-	vmsa_init_long_mode((uint8_t *)ptr(vmsa), (uint64_t)(uintptr_t)ap_start, stack_top,
+	vmsa_init_long_mode((uint8_t *)ptr(vmsa), (uint64_t)(uintptr_t)entry, stack_top,
 			    GUEST_PAGE_TABLES);
+}
+
+/* Whether ap_spin's counter changes within `spins` pauses. A running vCPU changes it
+ * within a few thousand; a stopped one never does. */
+#define STOPPED_WATCH_SPINS 2000000UL
+
+static bool counter_moves(unsigned long spins)
+{
+	uint64_t before = spin_counter;
+
+	for (unsigned long i = 0; i < spins; i++) {
+		if (spin_counter != before) {
+			return true;
+		}
+		__builtin_ia32_pause();
+	}
+	return false;
+}
+
+/* DELETE_VCPU of a vCPU that is running (it never exits on its own): Donjon stops it
+ * before the page is the guest's again. */
+static void delete_running_vcpu(uint64_t vmsa, uint64_t caa1, uint64_t stack_top)
+{
+	build_ap_vmsa(vmsa, ap_spin, stack_top);
+	CHECK(core(SVSM_CORE_CREATE_VCPU, vmsa, caa1, 1) == SVSM_SUCCESS);
+	CHECK(counter_moves(AP_WAIT_SPINS));
+	CHECK(core(SVSM_CORE_DELETE_VCPU, vmsa, 0, 0) == SVSM_SUCCESS);
+	CHECK(!counter_moves(STOPPED_WATCH_SPINS));
+	CHECK((read64(vmsa + VMSA_EFER_OFF) & EFER_SVME) == 0);
+	write64(vmsa, 1);
+	CHECK(read64(vmsa) == 1);
 }
 
 static void test_vcpus_on_their_cpus(void)
@@ -327,7 +361,7 @@ static void test_vcpus_on_their_cpus(void)
 			e[i] = (area + i * PAGE_SIZE) | PVAL_ENTRY_VALIDATE;
 		}
 		CHECK(core(SVSM_CORE_PVALIDATE, list(e, 4, 0), 0, 0) == SVSM_SUCCESS);
-		build_ap_vmsa(area, area + AP_AREA_SIZE);
+		build_ap_vmsa(area, ap_start, area + AP_AREA_SIZE);
 		ap_caa[apic] = area + 0x1000;
 		CHECK(core(SVSM_CORE_CREATE_VCPU, area, area + 0x1000, apic) == SVSM_SUCCESS);
 	}
@@ -344,7 +378,7 @@ static void test_vcpus_on_their_cpus(void)
 	uint64_t replacement = AP_AREA + NATIVE_MAX_VCPUS * AP_AREA_SIZE;
 
 	CHECK(pvalidate(replacement, false, true) == SVSM_SUCCESS);
-	build_ap_vmsa(replacement, area1 + AP_AREA_SIZE);
+	build_ap_vmsa(replacement, ap_start, area1 + AP_AREA_SIZE);
 	CHECK(core(SVSM_CORE_CREATE_VCPU, replacement, area1 + 0x1000, 1) == SVSM_SUCCESS);
 	CHECK(wait_for_runs(1, 2));
 	CHECK(core(SVSM_CORE_DELETE_VCPU, area1, 0, 0) == SVSM_SUCCESS);
@@ -354,6 +388,7 @@ static void test_vcpus_on_their_cpus(void)
 		CHECK(core(SVSM_CORE_DELETE_VCPU, AP_AREA + apic * AP_AREA_SIZE, 0, 0) ==
 		      SVSM_SUCCESS);
 	}
+	delete_running_vcpu(replacement, area1 + 0x1000, area1 + AP_AREA_SIZE);
 }
 
 static const struct {
