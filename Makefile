@@ -25,6 +25,7 @@ LIBS := -lcrypto -lpthread -lz
 
 REL_CFLAGS := $(BASE_CFLAGS) -O2
 SAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN)
+TSAN_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=thread
 
 objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
@@ -48,6 +49,11 @@ $(BUILD)/rel/%.o: %.c
 	$(say) CC $@
 	$(Q)$(CC) $(REL_CFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(TSAN_CFLAGS) -MMD -MP -c $< -o $@
+
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC $@
@@ -69,6 +75,12 @@ $(BUILD)/fuzz-igvm: $(IGVM_LIB_SRC) tests/igvm_sample.c tests/fuzz/fuzz_igvm.c
 $(BUILD)/donjon-sim-san: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(TOOL_SIM_SRC))
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
+
+# The unit tests under ThreadSanitizer (make test runs the concurrent ones).
+$(BUILD)/test-unit-tsan: $(call objs,tsan,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(IGVM_LIB_SRC) \
+	tests/igvm_sample.c)
+	$(say) CC $@
+	$(Q)$(CC) $(TSAN_CFLAGS) -o $@ $^ $(LIBS)
 
 # The core's portable tests (tests/core) on the simulator; the kernel runs them too.
 CORE_TEST_SRC := tests/core/harness.c tests/core/core_tests.c tests/core/tm_common.c
@@ -97,7 +109,8 @@ run: deps $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/donjon-sim $(BUILD)/donjon-sim-san \
-		$(BUILD)/test-unit $(BUILD)/test-core $(BUILD)/fuzz-request $(BUILD)/fuzz-igvm \
+		$(BUILD)/test-unit $(BUILD)/test-unit-tsan $(BUILD)/test-core $(BUILD)/fuzz-request \
+		$(BUILD)/fuzz-igvm \
 		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf
 	@scripts/run-tests $(BUILD)
 
