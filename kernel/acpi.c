@@ -2,6 +2,8 @@
  * against the memory it claims and its checksum verified. */
 #include "acpi.h"
 
+#include <donjon/bytes.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,16 +31,6 @@ static bool checksum_ok(const uint8_t *p, uint32_t len)
 	return sum == 0U;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 /* A whole system description table at pa, or NULL if it is not in RAM or corrupt. */
 static const uint8_t *table_at(uint64_t pa)
 {
@@ -47,7 +39,7 @@ static const uint8_t *table_at(uint64_t pa)
 	if (h == NULL) {
 		return NULL;
 	}
-	uint32_t len = get32(h + 4);
+	uint32_t len = load32(h + 4, 0);
 	const uint8_t *t = len >= SDT_HEADER ? firmware_ptr(pa, len) : NULL;
 
 	return t != NULL && checksum_ok(t, len) ? t : NULL;
@@ -61,16 +53,17 @@ static const uint8_t *find_madt(void)
 		return NULL;
 	}
 	bool xsdt = rsdp[15] >= 2U && checksum_ok(rsdp, 36);
-	const uint8_t *root = table_at(xsdt ? get64(rsdp + 24) : get32(rsdp + 16));
+	const uint8_t *root = table_at(xsdt ? load64(rsdp + 24, 0) : load32(rsdp + 16, 0));
 	unsigned width = xsdt ? 8U : 4U;
 
 	if (root == NULL) {
 		return NULL;
 	}
-	uint32_t len = get32(root + 4);
+	uint32_t len = load32(root + 4, 0);
 
 	for (uint32_t off = SDT_HEADER; off + width <= len; off += width) {
-		const uint8_t *t = table_at(width == 8U ? get64(root + off) : get32(root + off));
+		const uint8_t *t =
+			table_at(width == 8U ? load64(root + off, 0) : load32(root + off, 0));
 
 		if (t != NULL && t[0] == 'A' && t[1] == 'P' && t[2] == 'I' && t[3] == 'C') {
 			return t;
@@ -87,7 +80,7 @@ unsigned acpi_cpu_apic_ids(uint32_t *ids, unsigned max)
 	if (madt == NULL) {
 		return 0;
 	}
-	uint32_t len = get32(madt + 4);
+	uint32_t len = load32(madt + 4, 0);
 
 	for (uint32_t off = MADT_ENTRIES; off + 2U <= len && n < max;) {
 		uint8_t type = madt[off];
@@ -98,7 +91,7 @@ unsigned acpi_cpu_apic_ids(uint32_t *ids, unsigned max)
 			break;
 		}
 		if (type == MADT_LOCAL_APIC && elen >= 8U &&
-		    (get32(madt + off + 4) & MADT_APIC_ENABLED)) {
+		    (load32(madt + off + 4, 0) & MADT_APIC_ENABLED)) {
 			ids[n++] = madt[off + 3];
 		}
 		off += elen;

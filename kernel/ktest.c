@@ -73,29 +73,24 @@ static void test_format(void)
 	CHECK(fmt_is("", "%s", ""));
 }
 
+/* Run one instruction that must raise `vector`; the handler resumes after it. */
+#define FAULT_AND_RESUME(vector, insn)                                                             \
+	__asm__ volatile("leaq 1f(%%rip), %%rsi\n\t"                                               \
+			 "movq $" #vector ", %%rdi\n\t"                                            \
+			 "call trap_expect\n\t" insn "\n"                                          \
+			 "1:"                                                                      \
+			 :                                                                         \
+			 :                                                                         \
+			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory")
+
 static void test_exceptions(void)
 {
 	uint64_t before = trap_expected_hits();
 
-	/* #UD: the handler resumes at the label after ud2. */
-	__asm__ volatile("leaq 1f(%%rip), %%rsi\n\t"
-			 "movq $6, %%rdi\n\t"
-			 "call trap_expect\n\t"
-			 "ud2\n"
-			 "1:"
-			 :
-			 :
-			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
+	FAULT_AND_RESUME(6, "ud2");
 	CHECK(trap_expected_hits() == before + 1U);
 	/* #PF: page 0 is not mapped. */
-	__asm__ volatile("leaq 1f(%%rip), %%rsi\n\t"
-			 "movq $14, %%rdi\n\t"
-			 "call trap_expect\n\t"
-			 "movq 0, %%rax\n"
-			 "1:"
-			 :
-			 :
-			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
+	FAULT_AND_RESUME(14, "movq 0, %%rax");
 	CHECK(trap_expected_hits() == before + 2U);
 }
 

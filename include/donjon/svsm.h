@@ -2,7 +2,9 @@
 #ifndef DONJON_SVSM_H
 #define DONJON_SVSM_H
 
+#include <donjon/bytes.h>
 #include <donjon/types.h>
+#include <donjon/vmsa.h>
 
 #define SVSM_MAX_VCPUS 64U
 
@@ -44,6 +46,27 @@ struct svsm_regs {
 	uint64_t r8;
 	uint64_t r9;
 };
+
+/* The registers of an SVSM call in a VMSA page (the VMCB's save area shares the layout
+ * for RAX; RCX..R9 are the SEV-ES VMSA's): what a platform hands svsm_handle_exit and
+ * writes back afterwards. */
+static inline void svsm_regs_from_vmsa(const uint8_t *vmsa, struct svsm_regs *r)
+{
+	r->rax = load64(vmsa, VMSA_RAX_OFF);
+	r->rcx = load64(vmsa, VMSA_RCX_OFF);
+	r->rdx = load64(vmsa, VMSA_RDX_OFF);
+	r->r8 = load64(vmsa, VMSA_R8_OFF);
+	r->r9 = load64(vmsa, VMSA_R9_OFF);
+}
+
+static inline void svsm_regs_to_vmsa(uint8_t *vmsa, const struct svsm_regs *r)
+{
+	store64(vmsa, VMSA_RAX_OFF, r->rax);
+	store64(vmsa, VMSA_RCX_OFF, r->rcx);
+	store64(vmsa, VMSA_RDX_OFF, r->rdx);
+	store64(vmsa, VMSA_R8_OFF, r->r8);
+	store64(vmsa, VMSA_R9_OFF, r->r9);
+}
 
 enum svsm_exit_result {
 	SVSM_EXIT_RESUME,    /* a call was handled; regs hold the results */

@@ -5,6 +5,7 @@
 
 #include <donjon/svsm.h>
 #include <donjon/svsm_abi.h>
+#include <donjon/bytes.h>
 #include <donjon/vmsa.h>
 
 #include "console.h"
@@ -18,11 +19,6 @@
 #define PTE_PS 0x80ULL
 
 extern const uint8_t guest_image_start[], guest_image_end[];
-
-static void put64(uint8_t *p, unsigned off, uint64_t v)
-{
-	__builtin_memcpy(p + off, &v, sizeof(v));
-}
 
 /* The guest's own page tables: 0-4 GiB mapped 1:1 with 2 MiB pages. */
 static void build_guest_page_tables(void)
@@ -98,7 +94,7 @@ bool native_launch_prepare(const struct native_launch_params *lp, uint64_t *vmsa
 	for (unsigned i = 0; i < 4096U; i++) {
 		secrets[i] = 0;
 	}
-	put64(secrets, 0, 3);
+	store64(secrets, 0, 3);
 	vmsa_init_long_mode(kernel_ptr(startup_vmsa, 4096), GUEST_IMAGE, GUEST_STACK_TOP,
 			    GUEST_PAGE_TABLES);
 	boot.secrets = gpa_init(secrets_page);

@@ -128,24 +128,6 @@ bool svm_enable_cpu(void)
 	return true;
 }
 
-static void put32(uint8_t *p, unsigned off, uint32_t v)
-{
-	__builtin_memcpy(p + off, &v, sizeof(v));
-}
-
-static void put64(uint8_t *p, unsigned off, uint64_t v)
-{
-	__builtin_memcpy(p + off, &v, sizeof(v));
-}
-
-static uint64_t get64(const uint8_t *p, unsigned off)
-{
-	uint64_t v = 0;
-
-	__builtin_memcpy(&v, p + off, sizeof(v));
-	return v;
-}
-
 bool svm_vcpu_init(struct native_vcpu *v, unsigned apic_id, uint64_t vmsa)
 {
 	uint64_t vmcb = 0;
@@ -155,16 +137,16 @@ bool svm_vcpu_init(struct native_vcpu *v, unsigned apic_id, uint64_t vmsa)
 	}
 	uint8_t *c = kernel_ptr(vmcb, 4096);
 
-	put32(c, VMCB_INTERCEPT_MISC1,
-	      MISC1_NMI | MISC1_CPUID | MISC1_HLT | MISC1_IOIO | MISC1_MSR | MISC1_SHUTDOWN);
-	put32(c, VMCB_INTERCEPT_MISC2, MISC2_ALL_SVM);
-	put64(c, VMCB_IOPM_BASE, iopm_pa);
-	put64(c, VMCB_MSRPM_BASE, msrpm_pa);
-	put32(c, VMCB_ASID, 1);
+	store32(c, VMCB_INTERCEPT_MISC1,
+		MISC1_NMI | MISC1_CPUID | MISC1_HLT | MISC1_IOIO | MISC1_MSR | MISC1_SHUTDOWN);
+	store32(c, VMCB_INTERCEPT_MISC2, MISC2_ALL_SVM);
+	store64(c, VMCB_IOPM_BASE, iopm_pa);
+	store64(c, VMCB_MSRPM_BASE, msrpm_pa);
+	store32(c, VMCB_ASID, 1);
 	/* Flush the guest's TLB on every entry: nested mappings change under it. */
-	put32(c, VMCB_TLB_CONTROL, 1);
-	put64(c, VMCB_NP_ENABLE, 1);
-	put64(c, VMCB_N_CR3, native_npt_root());
+	store32(c, VMCB_TLB_CONTROL, 1);
+	store64(c, VMCB_NP_ENABLE, 1);
+	store64(c, VMCB_N_CR3, native_npt_root());
 	*v = (struct native_vcpu){ .apic_id = apic_id, .vmcb = vmcb, .vmsa = vmsa };
 	return true;
 }
@@ -195,9 +177,9 @@ static void guest_putc(struct native_vcpu *v, char ch)
 
 static bool handle_io(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
 {
-	uint64_t info = get64(c, VMCB_EXIT_INFO1);
+	uint64_t info = load64(c, VMCB_EXIT_INFO1);
 	uint16_t port = (uint16_t)(info >> 16);
-	uint64_t rax = get64(vmsa, VMSA_RAX_OFF);
+	uint64_t rax = load64(vmsa, VMSA_RAX_OFF);
 
 	/* String and REP forms are not emulated. */
 	if ((info & (1U << 2 | 1U << 3)) != 0U) {
@@ -213,14 +195,14 @@ static bool handle_io(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
 				: (info & IOIO_SIZE16) != 0U ? 0xFFFFU
 							     : ~0ULL;
 
-		put64(vmsa, VMSA_RAX_OFF, (rax & ~mask) | (value & mask));
+		store64(vmsa, VMSA_RAX_OFF, (rax & ~mask) | (value & mask));
 	} else if (port == COM1) {
 		guest_putc(v, (char)(rax & 0xFFU));
 	} else if (port == DEBUG_EXIT_PORT) {
 		v->verdict = (uint32_t)rax;
 		v->has_verdict = true;
 	}
-	put64(vmsa, VMSA_RIP_OFF, get64(c, VMCB_EXIT_INFO2));
+	store64(vmsa, VMSA_RIP_OFF, load64(c, VMCB_EXIT_INFO2));
 	return true;
 }
 
@@ -241,7 +223,7 @@ static void native_post_created_vcpus(void)
 
 static bool handle_svsm_call(struct native_vcpu *v, uint8_t *vmsa)
 {
-	uint64_t rip = get64(vmsa, VMSA_RIP_OFF);
+	uint64_t rip = load64(vmsa, VMSA_RIP_OFF);
 	/* The guest maps its code 1:1 (no guest page-table walk yet): the byte at RIP says
 	 * whether this is VMMCALL (0F 01 D9) or the VMGEXIT encoding (F3 0F 01 D9). */
 	const uint8_t *insn = plat_map(gpa_init(rip), 1);
@@ -252,15 +234,11 @@ static bool handle_svsm_call(struct native_vcpu *v, uint8_t *vmsa)
 		return false;
 	}
 	uint64_t length = insn[0] == 0xF3U ? 4U : 3U;
-	struct svsm_regs regs = {
-		.rax = get64(vmsa, VMSA_RAX_OFF),
-		.rcx = get64(vmsa, VMSA_RCX_OFF),
-		.rdx = get64(vmsa, VMSA_RDX_OFF),
-		.r8 = get64(vmsa, VMSA_R8_OFF),
-		.r9 = get64(vmsa, VMSA_R9_OFF),
-	};
+	struct svsm_regs regs;
 
-	put64(vmsa, VMSA_EXIT_CODE_OFF, VMEXIT_VMGEXIT);
+	svsm_regs_from_vmsa(vmsa, &regs);
+
+	store64(vmsa, VMSA_EXIT_CODE_OFF, VMEXIT_VMGEXIT);
 	enum svsm_exit_result res =
 		svsm_handle_exit(v->apic_id, gpa_init(v->vmsa), VMEXIT_VMGEXIT, &regs);
 
@@ -270,13 +248,9 @@ static bool handle_svsm_call(struct native_vcpu *v, uint8_t *vmsa)
 	}
 	native_post_created_vcpus();
 	if (res == SVSM_EXIT_RESUME) {
-		put64(vmsa, VMSA_RAX_OFF, regs.rax);
-		put64(vmsa, VMSA_RCX_OFF, regs.rcx);
-		put64(vmsa, VMSA_RDX_OFF, regs.rdx);
-		put64(vmsa, VMSA_R8_OFF, regs.r8);
-		put64(vmsa, VMSA_R9_OFF, regs.r9);
+		svsm_regs_to_vmsa(vmsa, &regs);
 	}
-	put64(vmsa, VMSA_RIP_OFF, rip + length);
+	store64(vmsa, VMSA_RIP_OFF, rip + length);
 	return true;
 }
 
@@ -284,18 +258,18 @@ static void handle_cpuid(uint8_t *vmsa)
 {
 	uint32_t r[4];
 
-	cpuid((uint32_t)get64(vmsa, VMSA_RAX_OFF), (uint32_t)get64(vmsa, VMSA_RCX_OFF), r);
-	put64(vmsa, VMSA_RAX_OFF, r[0]);
-	put64(vmsa, VMSA_RBX_OFF, r[1]);
-	put64(vmsa, VMSA_RCX_OFF, r[2]);
-	put64(vmsa, VMSA_RDX_OFF, r[3]);
-	put64(vmsa, VMSA_RIP_OFF, get64(vmsa, VMSA_RIP_OFF) + 2U);
+	cpuid((uint32_t)load64(vmsa, VMSA_RAX_OFF), (uint32_t)load64(vmsa, VMSA_RCX_OFF), r);
+	store64(vmsa, VMSA_RAX_OFF, r[0]);
+	store64(vmsa, VMSA_RBX_OFF, r[1]);
+	store64(vmsa, VMSA_RCX_OFF, r[2]);
+	store64(vmsa, VMSA_RDX_OFF, r[3]);
+	store64(vmsa, VMSA_RIP_OFF, load64(vmsa, VMSA_RIP_OFF) + 2U);
 }
 
 /* One exit; false when the vCPU stops. */
 static bool handle_exit(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
 {
-	uint64_t code = get64(c, VMCB_EXIT_CODE);
+	uint64_t code = load64(c, VMCB_EXIT_CODE);
 
 	switch (code) {
 	case EXIT_NMI:
@@ -312,21 +286,21 @@ static bool handle_exit(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
 		log_msg(LOG_DEBUG, "vCPU %u halted", v->apic_id);
 		return false;
 	case EXIT_NPF: {
-		uint64_t gpa = get64(c, VMCB_EXIT_INFO2);
-		bool write = (get64(c, VMCB_EXIT_INFO1) & 2U) != 0U;
+		uint64_t gpa = load64(c, VMCB_EXIT_INFO2);
+		bool write = (load64(c, VMCB_EXIT_INFO1) & 2U) != 0U;
 
 		log_guest("vCPU %u stopped: %s of GPA 0x%lx at RIP 0x%lx: %s", v->apic_id,
-			  write ? "write" : "read", gpa, get64(vmsa, VMSA_RIP_OFF),
+			  write ? "write" : "read", gpa, load64(vmsa, VMSA_RIP_OFF),
 			  native_access_fault(gpa, write ? RMP_PERM_WRITE : RMP_PERM_READ));
 		return false;
 	}
 	case EXIT_SHUTDOWN:
 		log_guest("vCPU %u stopped: shutdown (triple fault) at RIP 0x%lx", v->apic_id,
-			  get64(vmsa, VMSA_RIP_OFF));
+			  load64(vmsa, VMSA_RIP_OFF));
 		return false;
 	default:
 		log_guest("vCPU %u stopped: unhandled exit 0x%lx (info 0x%lx, 0x%lx)", v->apic_id,
-			  code, get64(c, VMCB_EXIT_INFO1), get64(c, VMCB_EXIT_INFO2));
+			  code, load64(c, VMCB_EXIT_INFO1), load64(c, VMCB_EXIT_INFO2));
 		return false;
 	}
 }
@@ -342,28 +316,28 @@ void svm_vcpu_run(struct native_vcpu *v)
 
 	while (running) {
 		/* A VMSA whose SVME was cleared (DELETE_VCPU) is not run. */
-		if ((get64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U) {
+		if ((load64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U) {
 			log_msg(LOG_INFO, "vCPU %u: VMSA no longer runnable", v->apic_id);
 			break;
 		}
 		__builtin_memcpy(c + VMCB_SAVE, vmsa, VMCB_SAVE_SHARED);
 		for (unsigned i = 0; i < 14; i++) {
-			g.r[i] = get64(vmsa, gpr_offsets[i]);
+			g.r[i] = load64(vmsa, gpr_offsets[i]);
 		}
 		svm_vmrun(v->vmcb, &g);
 		/* DELETE_VCPU clears SVME in the VMSA while the vCPU runs; the copy of the VMCB's
 		 * state must not bring it back. */
-		bool deleted = (get64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U;
+		bool deleted = (load64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U;
 		uint8_t vmpl = vmsa[VMSA_VMPL_OFF];
 
 		__builtin_memcpy(vmsa, c + VMCB_SAVE, VMCB_SAVE_SHARED);
 		vmsa[VMSA_VMPL_OFF] = vmpl;
 		for (unsigned i = 0; i < 14; i++) {
-			put64(vmsa, gpr_offsets[i], g.r[i]);
+			store64(vmsa, gpr_offsets[i], g.r[i]);
 		}
 		/* Deleted while it ran: stop without acting on the exit. */
 		if (deleted) {
-			put64(vmsa, VMSA_EFER_OFF, get64(vmsa, VMSA_EFER_OFF) & ~EFER_SVME);
+			store64(vmsa, VMSA_EFER_OFF, load64(vmsa, VMSA_EFER_OFF) & ~EFER_SVME);
 			break;
 		}
 		running = handle_exit(v, vmsa, c);

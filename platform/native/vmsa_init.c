@@ -1,12 +1,8 @@
 /* The long-mode start state of a guest vCPU, in VMSA form. */
 #include "vmsa_init.h"
 
+#include <donjon/bytes.h>
 #include <donjon/vmsa.h>
-
-static void put64(uint8_t *p, unsigned off, uint64_t v)
-{
-	__builtin_memcpy(p + off, &v, sizeof(v));
-}
 
 /* A segment in VMSA form: selector, attributes, limit, base. */
 static void put_segment(uint8_t *vmsa, unsigned off, uint16_t sel, uint16_t attr)
@@ -16,7 +12,7 @@ static void put_segment(uint8_t *vmsa, unsigned off, uint16_t sel, uint16_t attr
 	__builtin_memcpy(vmsa + off, &sel, 2);
 	__builtin_memcpy(vmsa + off + 2, &attr, 2);
 	__builtin_memcpy(vmsa + off + 4, &limit, 4);
-	put64(vmsa, off + 8, 0);
+	store64(vmsa, off + 8, 0);
 }
 
 void vmsa_init_long_mode(uint8_t *vmsa, uint64_t rip, uint64_t rsp, uint64_t cr3)
@@ -33,15 +29,15 @@ void vmsa_init_long_mode(uint8_t *vmsa, uint64_t rip, uint64_t rsp, uint64_t cr3
 	put_segment(vmsa, 0x070, 0, 0x0082);	/* LDTR */
 	put_segment(vmsa, 0x090, 0, 0x008B);	/* TR */
 	vmsa[VMSA_VMPL_OFF] = 2U;
-	put64(vmsa, VMSA_EFER_OFF, 0x500U | EFER_SVME); /* LME, LMA */
-	put64(vmsa, VMSA_CR4_OFF, 0x20U | 0x200U);	/* CR4: PAE, OSFXSR */
-	put64(vmsa, VMSA_CR3_OFF, cr3);
-	put64(vmsa, VMSA_CR0_OFF, 0x80010033U); /* CR0: PG, WP, NE, ET, MP, PE */
-	put64(vmsa, VMSA_DR7_OFF, 0x400U);
-	put64(vmsa, VMSA_DR6_OFF, 0xFFFF0FF0U);
-	put64(vmsa, VMSA_RFLAGS_OFF, 0x2U);
-	put64(vmsa, VMSA_RIP_OFF, rip);
-	put64(vmsa, VMSA_RSP_OFF, rsp);
-	put64(vmsa, VMSA_G_PAT_OFF, 0x0007040600070406ULL);
-	put64(vmsa, VMSA_SEV_FEATURES_OFF, SEV_FEATURE_SNP_ACTIVE);
+	store64(vmsa, VMSA_EFER_OFF, 0x500U | EFER_SVME); /* LME, LMA */
+	store64(vmsa, VMSA_CR4_OFF, 0x20U | 0x200U);	  /* CR4: PAE, OSFXSR */
+	store64(vmsa, VMSA_CR3_OFF, cr3);
+	store64(vmsa, VMSA_CR0_OFF, 0x80010033U); /* CR0: PG, WP, NE, ET, MP, PE */
+	store64(vmsa, VMSA_DR7_OFF, 0x400U);
+	store64(vmsa, VMSA_DR6_OFF, 0xFFFF0FF0U);
+	store64(vmsa, VMSA_RFLAGS_OFF, 0x2U);
+	store64(vmsa, VMSA_RIP_OFF, rip);
+	store64(vmsa, VMSA_RSP_OFF, rsp);
+	store64(vmsa, VMSA_G_PAT_OFF, 0x0007040600070406ULL);
+	store64(vmsa, VMSA_SEV_FEATURES_OFF, SEV_FEATURE_SNP_ACTIVE);
 }

@@ -158,38 +158,11 @@ const char *sim_host_ap_create(struct sim_machine *m, unsigned apic_id, gpa_t vm
 	return err;
 }
 
-static uint64_t vmsa_get(const struct sim_machine *m, gpa_t vmsa, unsigned off)
+/* The VMSA page of a vCPU, a host pointer into guest memory (the host side checked that
+ * it lies inside memory when it bound the vCPU). */
+static uint8_t *vmsa_page(struct sim_machine *m, gpa_t vmsa)
 {
-	uint64_t v = 0;
-
-	memcpy(&v, m->mem + gpa_val(vmsa) + off, sizeof(v));
-	return v;
-}
-
-static void vmsa_put(struct sim_machine *m, gpa_t vmsa, unsigned off, uint64_t v)
-{
-	memcpy(m->mem + gpa_val(vmsa) + off, &v, sizeof(v));
-}
-
-static const unsigned reg_offsets[5] = { VMSA_RAX_OFF, VMSA_RCX_OFF, VMSA_RDX_OFF, VMSA_R8_OFF,
-					 VMSA_R9_OFF };
-
-static void regs_to_vmsa(struct sim_machine *m, gpa_t vmsa, const struct svsm_regs *r)
-{
-	const uint64_t v[5] = { r->rax, r->rcx, r->rdx, r->r8, r->r9 };
-
-	for (unsigned i = 0; i < 5; i++) {
-		vmsa_put(m, vmsa, reg_offsets[i], v[i]);
-	}
-}
-
-static void regs_from_vmsa(const struct sim_machine *m, gpa_t vmsa, struct svsm_regs *r)
-{
-	r->rax = vmsa_get(m, vmsa, VMSA_RAX_OFF);
-	r->rcx = vmsa_get(m, vmsa, VMSA_RCX_OFF);
-	r->rdx = vmsa_get(m, vmsa, VMSA_RDX_OFF);
-	r->r8 = vmsa_get(m, vmsa, VMSA_R8_OFF);
-	r->r9 = vmsa_get(m, vmsa, VMSA_R9_OFF);
+	return m->mem + gpa_val(vmsa);
 }
 
 const char *sim_vcpu_call(struct sim_machine *m, unsigned apic_id, struct svsm_regs *regs,
@@ -206,7 +179,7 @@ const char *sim_vcpu_call(struct sim_machine *m, unsigned apic_id, struct svsm_r
 
 	/* VMRUN needs a VMSA page with EFER.SVME set. */
 	if (!v->runnable || !sim_rmp_entry(m, v->vmsa, &e) || !e.vmsa ||
-	    (vmsa_get(m, v->vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U) {
+	    (load64(vmsa_page(m, v->vmsa), VMSA_EFER_OFF) & EFER_SVME) == 0U) {
 		return "vCPU has no runnable VMSA";
 	}
 	unsigned vmpl = m->mem[gpa_val(v->vmsa) + VMSA_VMPL_OFF];
@@ -218,15 +191,15 @@ const char *sim_vcpu_call(struct sim_machine *m, unsigned apic_id, struct svsm_r
 	if (fault != NULL) {
 		return fault;
 	}
-	regs_to_vmsa(m, v->vmsa, regs);
-	vmsa_put(m, v->vmsa, VMSA_EXIT_CODE_OFF, VMEXIT_VMGEXIT);
+	svsm_regs_to_vmsa(vmsa_page(m, v->vmsa), regs);
+	store64(vmsa_page(m, v->vmsa), VMSA_EXIT_CODE_OFF, VMEXIT_VMGEXIT);
 
 	/* The host switches to VMPL0, which handles the exit and resumes the guest. */
 	struct svsm_regs svsm_view;
 
-	regs_from_vmsa(m, v->vmsa, &svsm_view);
+	svsm_regs_from_vmsa(vmsa_page(m, v->vmsa), &svsm_view);
 	enum svsm_exit_result res = svsm_handle_exit(
-		apic_id, v->vmsa, vmsa_get(m, v->vmsa, VMSA_EXIT_CODE_OFF), &svsm_view);
+		apic_id, v->vmsa, load64(vmsa_page(m, v->vmsa), VMSA_EXIT_CODE_OFF), &svsm_view);
 
 	if (res == SVSM_EXIT_VCPU_GONE) {
 		v->runnable = false;
@@ -234,9 +207,9 @@ const char *sim_vcpu_call(struct sim_machine *m, unsigned apic_id, struct svsm_r
 		return NULL;
 	}
 	if (res == SVSM_EXIT_RESUME) {
-		regs_to_vmsa(m, v->vmsa, &svsm_view);
+		svsm_regs_to_vmsa(vmsa_page(m, v->vmsa), &svsm_view);
 	}
-	regs_from_vmsa(m, v->vmsa, regs);
+	svsm_regs_from_vmsa(vmsa_page(m, v->vmsa), regs);
 
 	/* The guest's xchg of call_pending with 0. */
 	flag = 0;
@@ -294,8 +267,8 @@ static void launch(struct sim_machine *m, struct svsm_boot *boot)
 		uint64_t vmsa = SIM_VMSA_BASE + i * PAGE_SIZE;
 
 		m->mem[vmsa + VMSA_VMPL_OFF] = SIM_GUEST_VMPL;
-		vmsa_put(m, gpa_init(vmsa), VMSA_EFER_OFF, EFER_SVME);
-		vmsa_put(m, gpa_init(vmsa), VMSA_SEV_FEATURES_OFF, SIM_SEV_FEATURES);
+		store64(m->mem + vmsa, VMSA_EFER_OFF, EFER_SVME);
+		store64(m->mem + vmsa, VMSA_SEV_FEATURES_OFF, SIM_SEV_FEATURES);
 		psp_launch_update(&m->psp, SNP_PAGE_VMSA, SNP_VMSA_MEASURE_GPA, m->mem + vmsa);
 		rmp_at(m, vmsa)->validated = true;
 		rmp_at(m, vmsa)->vmsa = true;

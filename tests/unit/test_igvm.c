@@ -5,6 +5,8 @@
 
 #include <zlib.h>
 
+#include <donjon/bytes.h>
+
 #include "harness.h"
 #include "igvm_file.h"
 #include "igvm_sample.h"
@@ -42,11 +44,6 @@ static void fix_crc(uint8_t *buf)
 
 	h.checksum = (uint32_t)crc;
 	memcpy(buf, &h, IGVM_FIXED_HEADER_V1);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
 }
 
 /* Parse must fail at `offset` with a message containing `words`. */
@@ -110,15 +107,15 @@ TEST(igvm_rejects_bad_records_at_their_offset)
 {
 	struct built b = build();
 
-	put32(b.buf + REC_PAGE(1) + 4, 20); /* wrong length */
+	store32(b.buf, REC_PAGE(1) + 4, 20); /* wrong length */
 	fix_crc(b.buf);
 	expect_error(&b, REC_PAGE(1), "length 20");
-	put32(b.buf + REC_PAGE(1) + 4, 24);
+	store32(b.buf, REC_PAGE(1) + 4, 24);
 	b.buf[REC_PAGE(1) + 8] = 0x10; /* gpa not page aligned */
 	fix_crc(b.buf);
 	expect_error(&b, REC_PAGE(1), "not page aligned");
 	b.buf[REC_PAGE(1) + 8] = 0;
-	put32(b.buf + REC_PAGE(1) + 8 + 12, (uint32_t)b.len - 100); /* data past the end */
+	store32(b.buf, REC_PAGE(1) + 8 + 12, (uint32_t)b.len - 100); /* data past the end */
 	fix_crc(b.buf);
 	expect_error(&b, REC_PAGE(1), "file offset");
 	free(b.buf);
@@ -129,7 +126,7 @@ TEST(igvm_rejects_overlap_order_masks_and_padding)
 	struct built b = build();
 
 	/* Page 1 loads the same GPA as page 0. */
-	put32(b.buf + REC_PAGE(1) + 8 + 1, 0x1000);
+	store32(b.buf, REC_PAGE(1) + 8 + 1, 0x1000);
 	b.buf[REC_PAGE(1) + 9] = 0x00;
 	b.buf[REC_PAGE(1) + 10] = 0x10;
 	fix_crc(b.buf);
@@ -137,10 +134,10 @@ TEST(igvm_rejects_overlap_order_masks_and_padding)
 	free(b.buf);
 
 	b = build();
-	put32(b.buf + REC_VP + 8 + 8, SNP_MASK | NATIVE_MASK); /* VP context for two platforms */
+	store32(b.buf, REC_VP + 8 + 8, SNP_MASK | NATIVE_MASK); /* VP context for two platforms */
 	fix_crc(b.buf);
 	expect_error(&b, REC_VP, "one platform");
-	put32(b.buf + REC_VP + 8 + 8, SNP_MASK);
+	store32(b.buf, REC_VP + 8 + 8, SNP_MASK);
 	b.buf[REC_VP + 8 + 20] = 1; /* padding after the 20-byte body */
 	fix_crc(b.buf);
 	expect_error(&b, REC_VP, "padding");
@@ -148,13 +145,13 @@ TEST(igvm_rejects_overlap_order_masks_and_padding)
 
 	b = build();
 	/* A platform record (same 16-byte body as the parameter area) among the directives. */
-	put32(b.buf + REC_AREA, IGVM_VHT_SUPPORTED_PLATFORM);
+	store32(b.buf, REC_AREA, IGVM_VHT_SUPPORTED_PLATFORM);
 	fix_crc(b.buf);
 	expect_error(&b, REC_AREA, "after a later section");
 	free(b.buf);
 
 	b = build();
-	put32(b.buf + REC_INSERT + 8 + 12, 8); /* an area never declared */
+	store32(b.buf, REC_INSERT + 8 + 12, 8); /* an area never declared */
 	fix_crc(b.buf);
 	expect_error(&b, REC_INSERT, "area 8");
 	free(b.buf);

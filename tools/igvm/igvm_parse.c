@@ -8,6 +8,8 @@
 
 #include <zlib.h>
 
+#include <donjon/bytes.h>
+
 #include "igvm_file.h"
 
 #define MAX_AREAS 64U
@@ -85,14 +87,6 @@ static uint32_t body_size(uint32_t type)
 static unsigned section_of(uint32_t type)
 {
 	return type <= 0x100U ? 0U : type <= 0x200U ? 1U : 2U;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
 }
 
 /* State while walking the records. */
@@ -241,8 +235,8 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 		return true;
 	}
 	case IGVM_VHT_SNP_ID_BLOCK:
-		return mask_ok(f, get32(r->body)) ||
-		       fail(err, r->offset, "ID block mask 0x%x undeclared", get32(r->body));
+		return mask_ok(f, load32(r->body, 0)) ||
+		       fail(err, r->offset, "ID block mask 0x%x undeclared", load32(r->body, 0));
 	default: {
 		/* The parameter directives: an area declared and not yet inserted. */
 		struct igvm_parameter p;
@@ -308,7 +302,7 @@ static bool check_overlaps(const struct igvm_file *f, struct igvm_error *err)
 
 		if (r->type == IGVM_VHT_PAGE_DATA || r->type == IGVM_VHT_PARAMETER_INSERT) {
 			uint64_t gpa = 0;
-			uint32_t mask = get32(r->body + 8);
+			uint32_t mask = load32(r->body + 8, 0);
 
 			memcpy(&gpa, r->body, sizeof(gpa));
 			p[n++] = (struct placed){ gpa, mask, r->offset };
@@ -398,7 +392,7 @@ bool igvm_parse(const uint8_t *buf, size_t len, struct igvm_file *f, struct igvm
 			igvm_free(f);
 			return fail(err, off, "truncated record header");
 		}
-		struct igvm_record r = { get32(buf + off), get32(buf + off + 4), off,
+		struct igvm_record r = { load32(buf + off, 0), load32(buf + off + 4, 0), off,
 					 buf + off + 8 };
 		uint32_t want = body_size(r.type);
 		uint64_t next = ((uint64_t)off + 8U + r.length + 7U) & ~7ULL;
