@@ -11,10 +11,12 @@ BUILD ?= build
 FUZZ_SECONDS ?= 600
 
 CORE_SRC := $(wildcard core/*.c core/*/*.c)
-SIM_SRC := $(wildcard platform/sim/*.c platform/rmp/*.c)
+# The IGVM library: the simulator launches IGVM files with it; the tool adds the builder.
+IGVM_LIB_SRC := $(filter-out tools/igvm/igvm_build.c,$(wildcard tools/igvm/igvm_*.c))
+IGVM_TOOL_SRC := tools/igvm/igvm_build.c tools/igvm/main.c
+SIM_SRC := $(wildcard platform/sim/*.c platform/rmp/*.c) $(IGVM_LIB_SRC)
 TOOL_SIM_SRC := $(wildcard tools/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
-IGVM_LIB_SRC := tools/igvm/igvm_parse.c tools/igvm/igvm_write.c
 
 INCLUDES := -Iinclude -Icore -Iplatform/sim -Iplatform/rmp -Itests/core -Itools/igvm -Itests
 WARN := -Wall -Wextra -Werror -Wshadow -Wvla -Wconversion -Wstrict-prototypes \
@@ -39,7 +41,7 @@ say = @printf '  %-6s %s\n'
 endif
 
 .PHONY: all deps run test check fuzz bench clean
-all: $(BUILD)/donjon-sim $(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf
+all: $(BUILD)/donjon-sim $(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm
 
 deps:
 	@scripts/install-deps
@@ -63,21 +65,27 @@ $(BUILD)/donjon-sim: $(call objs,rel,$(CORE_SRC) $(SIM_SRC) $(TOOL_SIM_SRC))
 	$(say) CC $@
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/donjon-igvm: $(call objs,rel,$(IGVM_LIB_SRC) tools/igvm/main.c)
+$(BUILD)/donjon-igvm: $(call objs,rel,$(IGVM_LIB_SRC) $(IGVM_TOOL_SRC))
 	$(say) CC $@
-	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ -lz
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ -lcrypto -lz -lpthread
+
+# Donjon's IGVM file: the kernel and the protocol test guest, for sev-snp and native.
+$(BUILD)/donjon.igvm: $(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/guest/guest.bin
+	$(say) IGVM $@
+	$(Q)$(BUILD)/donjon-igvm build --kernel $(BUILD)/kernel/donjon.elf \
+		--guest $(BUILD)/guest/guest.bin -o $@
 
 $(BUILD)/fuzz-igvm: $(IGVM_LIB_SRC) tests/igvm_sample.c tests/fuzz/fuzz_igvm.c
 	@mkdir -p $(dir $@)
 	$(say) CLANG $@
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ -lz
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ -lcrypto -lz -lpthread
 
 $(BUILD)/donjon-sim-san: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(TOOL_SIM_SRC))
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
 # The unit tests under ThreadSanitizer (make test runs the concurrent ones).
-$(BUILD)/test-unit-tsan: $(call objs,tsan,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(IGVM_LIB_SRC) \
+$(BUILD)/test-unit-tsan: $(call objs,tsan,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) tools/igvm/igvm_build.c \
 	tests/igvm_sample.c)
 	$(say) CC $@
 	$(Q)$(CC) $(TSAN_CFLAGS) -o $@ $^ $(LIBS)
@@ -88,7 +96,7 @@ $(BUILD)/test-core: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(CORE_TEST_SRC) test
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(IGVM_LIB_SRC) \
+$(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) tools/igvm/igvm_build.c \
 	tests/igvm_sample.c)
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
@@ -104,14 +112,14 @@ $(BUILD)/bench-calls: $(call objs,rel,$(CORE_SRC) $(SIM_SRC)) tests/bench/bench_
 	$(say) CC $@
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
-run: deps $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf
+run: deps $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm
 	@scripts/demo $(BUILD)
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/donjon-sim $(BUILD)/donjon-sim-san \
 		$(BUILD)/test-unit $(BUILD)/test-unit-tsan $(BUILD)/test-core $(BUILD)/fuzz-request \
 		$(BUILD)/fuzz-igvm \
-		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf
+		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm
 	@scripts/run-tests $(BUILD)
 
 check: deps
@@ -122,7 +130,11 @@ fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-igvm
 	$(BUILD)/fuzz-request -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus
 	$(BUILD)/fuzz-igvm -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-igvm-corpus
 
-bench: deps $(BUILD)/bench-calls $(BUILD)/kernel/donjon.elf
+$(BUILD)/bench-measure: $(call objs,rel,$(IGVM_LIB_SRC)) tests/bench/bench_measure.c
+	$(say) CC $@
+	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ -lcrypto -lz -lpthread
+
+bench: deps $(BUILD)/bench-calls $(BUILD)/bench-measure $(BUILD)/kernel/donjon.elf
 	@scripts/bench $(BUILD)
 
 clean:
@@ -133,7 +145,9 @@ clean:
 # ---- the kernel: freestanding x86-64, booted by QEMU through PVH ----
 # The kernel carries the core, the RMP model and the native platform, and the protocol
 # test guest (tests/guest) as a flat image it loads at launch.
-KERNEL_SRC := $(wildcard kernel/*.c) $(CORE_SRC) $(wildcard platform/rmp/*.c platform/native/*.c) \
+# core/attest needs crypto the kernel does not have yet (include/donjon/crypto.h).
+KERNEL_SRC := $(wildcard kernel/*.c) $(filter-out core/attest/%,$(CORE_SRC)) \
+	$(wildcard platform/rmp/*.c platform/native/*.c) \
 	$(CORE_TEST_SRC)
 KERNEL_ASM := $(wildcard kernel/arch/x86/*.S)
 FREESTANDING := -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \

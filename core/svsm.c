@@ -95,6 +95,7 @@ bool svsm_init(const struct svsm_boot *b)
 		.svsm_base = b->svsm_base,
 		.svsm_size = b->svsm_size,
 		.guest_vmpl = b->guest_vmpl,
+		.secrets = b->secrets,
 	};
 	pagestate_init(b->state, b->mem_size >> PAGE_SHIFT);
 	pagestate_set_owner(b->svsm_base, b->svsm_size, PAGE_SVSM);

@@ -19,6 +19,7 @@ struct svsm_config {
 	uint64_t svsm_size;
 	unsigned guest_vmpl;
 	uint64_t sev_features; /* the startup vCPU's; CREATE_VCPU must match it */
+	gpa_t secrets;	       /* the PSP's secrets page (VMPCKs) */
 };
 
 extern struct svsm_config svsm_cfg;

@@ -1,6 +1,6 @@
 /* A small valid IGVM file for the parser's tests and fuzzer: SNP (mask 1) and native
  * (mask 2) platforms, four pages (two identical, one zero), a parameter area with a VP
- * count and an insert, and an SNP VP context. */
+ * count and an insert, and an SNP VP context (a VMSA KVM accepts). */
 #ifndef TESTS_IGVM_SAMPLE_H
 #define TESTS_IGVM_SAMPLE_H
 

@@ -48,6 +48,11 @@ void plat_unmap(const void *ptr, size_t len);
  * VMSA. */
 bool plat_vmsa_stop(gpa_t vmsa);
 
+/* An SNP guest request: hand the sealed message page req to the PSP and receive its
+ * sealed answer in resp (both 4 KiB; on SNP the host carries them through shared pages).
+ * Returns the firmware status (0 on success). */
+uint32_t plat_guest_request(const void *req, void *resp);
+
 /* Fill buf with entropy. Returns false if the platform has none to give. */
 bool plat_random(void *buf, size_t len);
 

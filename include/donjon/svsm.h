@@ -3,6 +3,7 @@
 #define DONJON_SVSM_H
 
 #include <donjon/bytes.h>
+#include <donjon/snp.h>
 #include <donjon/types.h>
 #include <donjon/vmsa.h>
 
@@ -85,6 +86,18 @@ bool svsm_init(const struct svsm_boot *boot);
  * runs it and clears call_pending. Safe to call from several CPUs at once. */
 enum svsm_exit_result svsm_handle_exit(unsigned apic_id, gpa_t vmsa, uint64_t exit_code,
 				       struct svsm_regs *regs);
+
+enum svsm_report_result {
+	SVSM_REPORT_OK,
+	SVSM_REPORT_NO_KEY,	  /* no VMPCK0 in the secrets page (no PSP) */
+	SVSM_REPORT_FIRMWARE,	  /* the PSP refused: *status is its code */
+	SVSM_REPORT_BAD_RESPONSE, /* a response that is not the PSP's answer to this request */
+};
+
+/* Donjon's own attestation report (VMPL0) with user_data as REPORT_DATA: an SNP guest
+ * message to the PSP. Hosted builds only (core/attest needs include/donjon/crypto.h). */
+enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
+					   uint8_t report[SNP_REPORT_SIZE], uint32_t *status);
 
 /* The current VMSA and calling area of a vCPU (gpa 0 if it has none). */
 gpa_t svsm_vcpu_vmsa(unsigned apic_id);

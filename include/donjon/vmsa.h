@@ -3,6 +3,18 @@
 #ifndef DONJON_VMSA_H
 #define DONJON_VMSA_H
 
+/* Segment registers: {u16 selector, u16 attrib, u32 limit, u64 base} each. */
+#define VMSA_ES_OFF 0x000U
+#define VMSA_CS_OFF 0x010U
+#define VMSA_SS_OFF 0x020U
+#define VMSA_DS_OFF 0x030U
+#define VMSA_FS_OFF 0x040U
+#define VMSA_GS_OFF 0x050U
+#define VMSA_GDTR_OFF 0x060U
+#define VMSA_LDTR_OFF 0x070U
+#define VMSA_IDTR_OFF 0x080U
+#define VMSA_TR_OFF 0x090U
+#define VMSA_SEGS_END 0x0A0U
 #define VMSA_VMPL_OFF 0x0CAU
 #define VMSA_CPL_OFF 0x0CBU
 #define VMSA_EFER_OFF 0x0D0U
@@ -21,6 +33,10 @@
 #define VMSA_RBX_OFF 0x318U
 #define VMSA_R8_OFF 0x340U
 #define VMSA_R9_OFF 0x348U
+#define VMSA_R15_OFF 0x378U
+#define VMSA_XCR0_OFF 0x3E8U
+#define VMSA_MXCSR_OFF 0x408U
+#define VMSA_X87_FCW_OFF 0x410U
 #define VMSA_SEV_FEATURES_OFF 0x3B0U
 #define VMSA_EXIT_CODE_OFF 0x3C0U
 

@@ -286,7 +286,7 @@ static void launch(struct sim_machine *m, struct svsm_boot *boot)
 
 /* Launch the machine from power-on: memory zero, every page assigned to the guest and
  * not validated, then the measured launch, then Donjon's core. */
-static bool boot(struct sim_machine *m)
+static bool boot(struct sim_machine *m, char *err, size_t errlen)
 {
 	struct svsm_boot b = {
 		.mem_size = m->mem_size,
@@ -308,14 +308,23 @@ static bool boot(struct sim_machine *m)
 	for (uint64_t i = 0; i < m->mem_size >> PAGE_SHIFT; i++) {
 		m->rmp[i] = (struct rmp_entry){ .assigned = true };
 	}
-	memset(m->psp.launch_digest, 0, sizeof(m->psp.launch_digest));
-	memset(m->psp.msg_count, 0, sizeof(m->psp.msg_count));
-	launch(m, &b);
+	psp_reset_launch(&m->psp);
 	current_machine = m;
-	return svsm_init(&b);
+	if (m->igvm != NULL) {
+		return sim_igvm_launch(m, err, errlen);
+	}
+	m->svsm_base = SIM_SVSM_BASE;
+	m->svsm_size = SIM_SVSM_SIZE;
+	launch(m, &b);
+	if (!svsm_init(&b)) {
+		(void)snprintf(err, errlen, "the SVSM core refused the launch layout");
+		return false;
+	}
+	return true;
 }
 
-struct sim_machine *sim_create(uint64_t mem_size, unsigned vcpu_count, char *err, size_t errlen)
+static struct sim_machine *create(uint64_t mem_size, unsigned vcpu_count, const uint8_t *igvm,
+				  size_t igvm_len, char *err, size_t errlen)
 {
 	if (mem_size < SIM_MEM_MIN || mem_size > SIM_MEM_MAX || (mem_size & (PAGE_SIZE - 1U))) {
 		(void)snprintf(err, errlen, "memory size must be a multiple of 4K from 16M to 64G");
@@ -341,14 +350,22 @@ struct sim_machine *sim_create(uint64_t mem_size, unsigned vcpu_count, char *err
 	if (m->mem != NULL) {
 		(void)madvise(m->mem, mem_size, MADV_NOHUGEPAGE);
 	}
+	if (igvm != NULL) {
+		m->igvm = malloc(igvm_len + 1U);
+		if (m->igvm == NULL) {
+			(void)snprintf(err, errlen, "out of memory");
+			goto out_free;
+		}
+		memcpy(m->igvm, igvm, igvm_len);
+		m->igvm_len = igvm_len;
+	}
 	m->rmp = calloc(mem_size >> PAGE_SHIFT, sizeof(*m->rmp));
 	m->svsm_state = malloc(svsm_state_size(mem_size));
 	if (m->mem == NULL || m->rmp == NULL || m->svsm_state == NULL || !psp_init(&m->psp)) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
-	if (!boot(m)) {
-		(void)snprintf(err, errlen, "the SVSM core refused the launch layout");
+	if (!boot(m, err, errlen)) {
 		goto out_free;
 	}
 	return m;
@@ -358,9 +375,22 @@ out_free:
 	return NULL;
 }
 
+struct sim_machine *sim_create(uint64_t mem_size, unsigned vcpu_count, char *err, size_t errlen)
+{
+	return create(mem_size, vcpu_count, NULL, 0, err, errlen);
+}
+
+struct sim_machine *sim_create_igvm(uint64_t mem_size, unsigned vcpu_count, const uint8_t *igvm,
+				    size_t igvm_len, char *err, size_t errlen)
+{
+	return create(mem_size, vcpu_count, igvm, igvm_len, err, errlen);
+}
+
 bool sim_relaunch(struct sim_machine *m)
 {
-	return boot(m);
+	char err[200];
+
+	return boot(m, err, sizeof(err));
 }
 
 void sim_destroy(struct sim_machine *m)
@@ -379,6 +409,7 @@ void sim_destroy(struct sim_machine *m)
 	}
 	free(m->rmp);
 	free(m->svsm_state);
+	free(m->igvm);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }

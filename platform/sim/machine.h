@@ -50,6 +50,10 @@ struct sim_machine {
 	struct sim_vcpu vcpus[SVSM_MAX_VCPUS];
 	struct sim_psp psp;
 	void *svsm_state;
+	uint64_t svsm_base; /* Donjon's range, as launched */
+	uint64_t svsm_size;
+	uint8_t *igvm; /* the IGVM file the machine launches from, or NULL */
+	size_t igvm_len;
 };
 
 /* Build a machine with mem_size bytes and vcpu_count vCPUs, launch it (the PSP measures
@@ -57,6 +61,12 @@ struct sim_machine {
  * becomes the machine behind the platform interface. NULL with a message in err on
  * failure. */
 struct sim_machine *sim_create(uint64_t mem_size, unsigned vcpu_count, char *err, size_t errlen);
+/* The same, launched from an IGVM file as QEMU and KVM would (platform/sim/igvm_boot.c):
+ * the file's pages, parameters and VMSAs measured in their order, then Donjon's core
+ * started from the launch info the file carries. The file is copied. */
+struct sim_machine *sim_create_igvm(uint64_t mem_size, unsigned vcpu_count, const uint8_t *igvm,
+				    size_t igvm_len, char *err, size_t errlen);
+bool sim_igvm_launch(struct sim_machine *m, char *err, size_t errlen);
 void sim_destroy(struct sim_machine *m);
 /* Power-cycle and launch again with the same PSP (chip key, VMPCKs): for fuzzing. */
 bool sim_relaunch(struct sim_machine *m);

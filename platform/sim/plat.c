@@ -53,3 +53,9 @@ bool plat_random(void *buf, size_t len)
 {
 	return getrandom(buf, len, 0) == (ssize_t)len;
 }
+
+uint32_t plat_guest_request(const void *req, void *resp)
+{
+	/* The host forwards the message pages to the PSP unchanged. */
+	return psp_guest_request(&sim_current()->psp, req, resp);
+}

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include <donjon/crypto.h>
 #include <donjon/svsm_abi.h>
 
 bool psp_init(struct sim_psp *psp)
@@ -55,6 +56,18 @@ void psp_measure_page(uint8_t ld[SNP_DIGEST_SIZE], enum snp_page_type type, uint
 	(void)EVP_Digest(&info, sizeof(info), ld, NULL, EVP_sha384(), NULL);
 }
 
+void psp_reset_launch(struct sim_psp *psp)
+{
+	memset(psp->launch_digest, 0, sizeof(psp->launch_digest));
+	memset(psp->msg_count, 0, sizeof(psp->msg_count));
+	memset(psp->family_id, 0, sizeof(psp->family_id));
+	memset(psp->image_id, 0, sizeof(psp->image_id));
+	memset(psp->id_key_digest, 0, sizeof(psp->id_key_digest));
+	memset(psp->author_key_digest, 0, sizeof(psp->author_key_digest));
+	psp->author_key_en = false;
+	psp->policy = PSP_DEFAULT_POLICY;
+}
+
 void psp_launch_update(struct sim_psp *psp, enum snp_page_type type, uint64_t gpa,
 		       const uint8_t *page)
 {
@@ -72,32 +85,15 @@ void psp_fill_secrets(const struct sim_psp *psp, uint8_t *page)
 	}
 }
 
+/* AES-256-GCM with the message's sequence number as the IV (12 bytes, little-endian). */
 static bool gcm(bool encrypt, const uint8_t key[32], uint64_t seqno, const uint8_t *aad,
 		const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[SNP_AUTHTAG_SIZE])
 {
-	uint8_t iv[12] = { 0 };
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int n = 0;
-	bool ok = false;
+	uint8_t iv[CRYPTO_GCM_IV_SIZE] = { 0 };
 
 	memcpy(iv, &seqno, sizeof(seqno));
-	if (ctx == NULL ||
-	    EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv, encrypt ? 1 : 0) != 1 ||
-	    EVP_CipherUpdate(ctx, NULL, &n, aad, SNP_AAD_SIZE) != 1 ||
-	    (len != 0U && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)) {
-		goto out_free;
-	}
-	if (!encrypt &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SNP_AUTHTAG_SIZE, tag) != 1) {
-		goto out_free;
-	}
-	if (EVP_CipherFinal_ex(ctx, out + len, &n) != 1) {
-		goto out_free;
-	}
-	ok = !encrypt || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SNP_AUTHTAG_SIZE, tag) == 1;
-out_free:
-	EVP_CIPHER_CTX_free(ctx);
-	return ok;
+	return encrypt ? crypto_aes256gcm_seal(key, iv, aad, SNP_AAD_SIZE, in, len, out, tag)
+		       : crypto_aes256gcm_open(key, iv, aad, SNP_AAD_SIZE, in, len, out, tag);
 }
 
 static bool sign_report(const struct sim_psp *psp, uint8_t *report)
@@ -168,6 +164,12 @@ static uint32_t build_report(const struct sim_psp *psp, const struct snp_report_
 	u32 = SNP_SIG_ALGO_ECDSA_P384_SHA384;
 	memcpy(r + SNP_REPORT_SIG_ALGO_OFF, &u32, 4);
 	memcpy(r + SNP_REPORT_CURRENT_TCB_OFF, &tcb, 8);
+	memcpy(r + SNP_REPORT_FAMILY_ID_OFF, psp->family_id, sizeof(psp->family_id));
+	memcpy(r + SNP_REPORT_IMAGE_ID_OFF, psp->image_id, sizeof(psp->image_id));
+	/* SIGNER_INFO bit 0: AUTHOR_KEY_EN. */
+	r[SNP_REPORT_SIGNER_INFO_OFF] = psp->author_key_en ? 1U : 0U;
+	memcpy(r + SNP_REPORT_ID_KEY_DIGEST_OFF, psp->id_key_digest, SNP_DIGEST_SIZE);
+	memcpy(r + SNP_REPORT_AUTHOR_KEY_DIGEST_OFF, psp->author_key_digest, SNP_DIGEST_SIZE);
 	memcpy(r + SNP_REPORT_DATA_OFF, req->user_data, sizeof(req->user_data));
 	memcpy(r + SNP_REPORT_MEASUREMENT_OFF, psp->launch_digest, SNP_DIGEST_SIZE);
 	memcpy(r + SNP_REPORT_ID_OFF, psp->report_id, sizeof(psp->report_id));

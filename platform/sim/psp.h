@@ -23,6 +23,12 @@ struct sim_psp {
 	uint64_t policy;
 	uint8_t report_id[32];
 	uint8_t chip_id[64];
+	/* From the launch's ID block (zero without one). */
+	uint8_t family_id[16];
+	uint8_t image_id[16];
+	uint8_t id_key_digest[SNP_DIGEST_SIZE];
+	uint8_t author_key_digest[SNP_DIGEST_SIZE];
+	bool author_key_en;
 	EVP_PKEY *chip_key;
 };
 
@@ -34,6 +40,8 @@ void psp_fini(struct sim_psp *psp);
  * NORMAL and VMSA pages and ignored (may be NULL) for the other types. */
 void psp_measure_page(uint8_t ld[SNP_DIGEST_SIZE], enum snp_page_type type, uint64_t gpa,
 		      const uint8_t *page);
+/* Power-on: launch digest, message counters and ID-block fields back to zero. */
+void psp_reset_launch(struct sim_psp *psp);
 void psp_launch_update(struct sim_psp *psp, enum snp_page_type type, uint64_t gpa,
 		       const uint8_t *page);
 

@@ -1,14 +1,18 @@
-/* libFuzzer target for the IGVM parser. Half the inputs are parsed as they are (with
+/* libFuzzer target for the IGVM parser and the SEV-SNP launch walk (what donjon-igvm
+ * measure and the simulator run on a parsed file). Half the inputs are parsed as they are (with
  * their checksum made right, so the records are reached); the other half are byte edits
  * applied to a valid sample file. Any input either parses, and then every record body
  * and every page it refers to is read in bounds (ASan checks), or is refused with an
- * error naming an offset inside the file. */
+ * error naming an offset inside the file; a parsed file then goes through the SNP launch
+ * walk and the native checks, which either hand out only pages inside the file or refuse
+ * it, naming a record inside the file. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <zlib.h>
 
 #include "igvm_file.h"
+#include "igvm_launch.h"
 #include "igvm_sample.h"
 
 static uint8_t *sample;
@@ -37,6 +41,33 @@ static void fix_checksum(uint8_t *buf, size_t len)
 
 	crc = crc32(crc, buf + h.variable_header_offset, h.variable_header_size);
 	memcpy(buf + 0x14, &(uint32_t){ (uint32_t)crc }, 4);
+}
+
+static bool touch_page(void *ctx, const struct igvm_launch_page *p, struct igvm_error *err)
+{
+	volatile uint8_t *sink = ctx;
+
+	(void)err;
+	for (unsigned j = 0; p->data != NULL && j < IGVM_PAGE; j++) {
+		*sink ^= p->data[j];
+	}
+	return true;
+}
+
+static void launch(const struct igvm_file *f, size_t len)
+{
+	static const struct igvm_host host = { .vcpus = 3, .mem_size = 1ULL << 30 };
+	struct igvm_error err;
+	struct igvm_launch out;
+	volatile uint8_t sink = 0;
+
+	if (!igvm_snp_launch(f, &host, touch_page, (void *)&sink, &out, &err) &&
+	    err.offset >= len) {
+		abort();
+	}
+	if (!igvm_native_check(f, &err) && err.offset >= len) {
+		abort();
+	}
 }
 
 static void check(uint8_t *buf, size_t len)
@@ -68,6 +99,7 @@ static void check(uint8_t *buf, size_t len)
 		}
 	}
 	(void)sink;
+	launch(&f, len);
 	igvm_free(&f);
 }
 

@@ -40,6 +40,13 @@ void igvm_free(struct igvm_file *f);
 /* The 4 KiB of file data a PAGE_DATA or VP_CONTEXT refers to (NULL for offset 0). */
 const uint8_t *igvm_page_at(const struct igvm_file *f, uint32_t file_offset);
 
+/* Read a whole file (at most 1 GiB) into a malloc'd buffer; NULL with errno set. */
+uint8_t *igvm_read_file(const char *path, size_t *len);
+
+/* Fill err (offset and printf-style message); returns false. */
+__attribute__((format(printf, 3, 4))) bool igvm_fail(struct igvm_error *err, uint32_t offset,
+						     const char *fmt, ...);
+
 /* Human-readable name of a variable-header type. */
 const char *igvm_type_name(uint32_t type);
 

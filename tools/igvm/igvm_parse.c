@@ -1,6 +1,7 @@
 /* The IGVM parser: the fixed header, the variable headers in section order with their
  * exact lengths and zero padding, every field rule the reference parser (and so QEMU)
  * applies, and overlapping pages. Every read of the buffer is bounds-checked first. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,7 @@
 
 #define MAX_AREAS 64U
 
-__attribute__((format(printf, 3, 4))) static bool fail(struct igvm_error *err, uint32_t offset,
-						       const char *fmt, ...)
+bool igvm_fail(struct igvm_error *err, uint32_t offset, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -24,6 +24,33 @@ __attribute__((format(printf, 3, 4))) static bool fail(struct igvm_error *err, u
 	(void)vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
 	return false;
+}
+
+#define MAX_FILE (1ULL << 30)
+
+uint8_t *igvm_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long n = -1;
+
+	*len = 0;
+	if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    (uint64_t)n <= MAX_FILE && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1U)) != NULL) {
+		*len = fread(buf, 1, (size_t)n, f);
+		if (*len != (size_t)n) {
+			free(buf);
+			buf = NULL;
+			errno = EIO;
+		}
+	} else if (f != NULL && n > (long)MAX_FILE) {
+		errno = EFBIG;
+	}
+	if (f != NULL) {
+		(void)fclose(f);
+	}
+	return buf;
 }
 
 const char *igvm_type_name(uint32_t type)
@@ -128,19 +155,20 @@ static bool check_platform(struct igvm_file *f, struct walk *w, const struct igv
 	memcpy(&p, r->body, sizeof(p));
 	if (p.compatibility_mask == 0U ||
 	    (p.compatibility_mask & (p.compatibility_mask - 1U)) != 0U) {
-		return fail(err, r->offset, "compatibility mask 0x%x must have exactly one bit",
-			    p.compatibility_mask);
+		return igvm_fail(err, r->offset,
+				 "compatibility mask 0x%x must have exactly one bit",
+				 p.compatibility_mask);
 	}
 	if ((p.compatibility_mask & f->platform_masks) != 0U || p.platform_type > 6U ||
 	    (w->platform_types & (1U << p.platform_type)) != 0U) {
-		return fail(err, r->offset,
-			    "platform type %u or mask 0x%x declared twice or unknown",
-			    p.platform_type, p.compatibility_mask);
+		return igvm_fail(err, r->offset,
+				 "platform type %u or mask 0x%x declared twice or unknown",
+				 p.platform_type, p.compatibility_mask);
 	}
 	if ((p.highest_vtl != 0U && p.highest_vtl != 2U) || p.platform_version != 1U ||
 	    (p.platform_type == IGVM_PLATFORM_NATIVE && p.shared_gpa_boundary != 0U)) {
-		return fail(err, r->offset, "invalid VTL %u, version %u or shared boundary",
-			    p.highest_vtl, p.platform_version);
+		return igvm_fail(err, r->offset, "invalid VTL %u, version %u or shared boundary",
+				 p.highest_vtl, p.platform_version);
 	}
 	f->platform_masks |= p.compatibility_mask;
 	w->platform_types |= 1U << p.platform_type;
@@ -154,18 +182,20 @@ static bool check_page_data(const struct igvm_file *f, const struct igvm_record 
 
 	memcpy(&d, r->body, sizeof(d));
 	if ((d.gpa & (IGVM_PAGE - 1U)) != 0U || !mask_ok(f, d.compatibility_mask)) {
-		return fail(err, r->offset, "gpa 0x%llx not page aligned or mask 0x%x undeclared",
-			    (unsigned long long)d.gpa, d.compatibility_mask);
+		return igvm_fail(err, r->offset,
+				 "gpa 0x%llx not page aligned or mask 0x%x undeclared",
+				 (unsigned long long)d.gpa, d.compatibility_mask);
 	}
 	if ((d.flags & ~(IGVM_PAGE_DATA_FLAG_UNMEASURED | IGVM_PAGE_DATA_FLAG_SHARED)) != 0U ||
 	    d.data_type > IGVM_PAGE_DATA_CPUID_XF || d.reserved != 0U) {
-		return fail(err, r->offset,
-			    "flags 0x%x, data type %u or reserved 0x%x not accepted", d.flags,
-			    d.data_type, d.reserved);
+		return igvm_fail(err, r->offset,
+				 "flags 0x%x, data type %u or reserved 0x%x not accepted", d.flags,
+				 d.data_type, d.reserved);
 	}
 	if (d.file_offset != 0U && !data_ok(f, d.file_offset, IGVM_PAGE)) {
-		return fail(err, r->offset, "file offset 0x%x is not a page inside the file data",
-			    d.file_offset);
+		return igvm_fail(err, r->offset,
+				 "file offset 0x%x is not a page inside the file data",
+				 d.file_offset);
 	}
 	return true;
 }
@@ -183,9 +213,9 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 		if (a.number_of_bytes == 0U || (a.number_of_bytes & (IGVM_PAGE - 1U)) != 0U ||
 		    find_area(w, a.parameter_area_index) >= 0 || w->areas == MAX_AREAS ||
 		    (a.file_offset != 0U && !data_ok(f, a.file_offset, a.number_of_bytes))) {
-			return fail(err, r->offset,
-				    "parameter area %u: size, index or data invalid",
-				    a.parameter_area_index);
+			return igvm_fail(err, r->offset,
+					 "parameter area %u: size, index or data invalid",
+					 a.parameter_area_index);
 		}
 		w->area_index[w->areas] = a.parameter_area_index;
 		w->area_bytes[w->areas] = a.number_of_bytes;
@@ -200,10 +230,10 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 
 		if ((p.gpa & (IGVM_PAGE - 1U)) != 0U || !mask_ok(f, p.compatibility_mask) ||
 		    a < 0 || w->area_inserted[a]) {
-			return fail(err, r->offset,
-				    "parameter insert of area %u: undeclared, inserted "
-				    "twice, or misaligned",
-				    p.parameter_area_index);
+			return igvm_fail(err, r->offset,
+					 "parameter insert of area %u: undeclared, inserted "
+					 "twice, or misaligned",
+					 p.parameter_area_index);
 		}
 		w->area_inserted[a] = true;
 		return true;
@@ -215,10 +245,10 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 		if ((v.compatibility_mask & (v.compatibility_mask - 1U)) != 0U ||
 		    !mask_ok(f, v.compatibility_mask) || v.reserved != 0U ||
 		    !data_ok(f, v.file_offset, IGVM_PAGE)) {
-			return fail(err, r->offset,
-				    "VP context: mask 0x%x must be one platform's, data "
-				    "inside the file",
-				    v.compatibility_mask);
+			return igvm_fail(err, r->offset,
+					 "VP context: mask 0x%x must be one platform's, data "
+					 "inside the file",
+					 v.compatibility_mask);
 		}
 		return true;
 	}
@@ -229,14 +259,15 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 		if ((m.gpa & (IGVM_PAGE - 1U)) != 0U ||
 		    (m.number_of_bytes & (IGVM_PAGE - 1U)) != 0U ||
 		    !mask_ok(f, m.compatibility_mask) || m.reserved != 0U || m.flags > 1U) {
-			return fail(err, r->offset,
-				    "required memory: misaligned, flags or reserved");
+			return igvm_fail(err, r->offset,
+					 "required memory: misaligned, flags or reserved");
 		}
 		return true;
 	}
 	case IGVM_VHT_SNP_ID_BLOCK:
 		return mask_ok(f, load32(r->body, 0)) ||
-		       fail(err, r->offset, "ID block mask 0x%x undeclared", load32(r->body, 0));
+		       igvm_fail(err, r->offset, "ID block mask 0x%x undeclared",
+				 load32(r->body, 0));
 	default: {
 		/* The parameter directives: an area declared and not yet inserted. */
 		struct igvm_parameter p;
@@ -245,10 +276,11 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 		int a = find_area(w, p.parameter_area_index);
 
 		if (a < 0 || w->area_inserted[a] || p.byte_offset >= w->area_bytes[a]) {
-			return fail(err, r->offset,
-				    "%s: area %u undeclared, already inserted, or "
-				    "offset 0x%x outside it",
-				    igvm_type_name(r->type), p.parameter_area_index, p.byte_offset);
+			return igvm_fail(err, r->offset,
+					 "%s: area %u undeclared, already inserted, or "
+					 "offset 0x%x outside it",
+					 igvm_type_name(r->type), p.parameter_area_index,
+					 p.byte_offset);
 		}
 		return true;
 	}
@@ -266,8 +298,8 @@ static bool check_record(struct igvm_file *f, struct walk *w, const struct igvm_
 
 		memcpy(&p, r->body, sizeof(p));
 		return (mask_ok(f, p.compatibility_mask) && p.reserved == 0U) ||
-		       fail(err, r->offset, "guest policy: mask 0x%x or reserved",
-			    p.compatibility_mask);
+		       igvm_fail(err, r->offset, "guest policy: mask 0x%x or reserved",
+				 p.compatibility_mask);
 	}
 	default:
 		return check_directive(f, w, r, err);
@@ -295,7 +327,7 @@ static bool check_overlaps(const struct igvm_file *f, struct igvm_error *err)
 	bool ok = true;
 
 	if (p == NULL) {
-		return fail(err, 0, "out of memory");
+		return igvm_fail(err, 0, "out of memory");
 	}
 	for (size_t i = 0; i < f->count; i++) {
 		const struct igvm_record *r = &f->records[i];
@@ -311,9 +343,9 @@ static bool check_overlaps(const struct igvm_file *f, struct igvm_error *err)
 	qsort(p, n, sizeof(*p), by_gpa);
 	for (size_t i = 1; i < n && ok; i++) {
 		if (p[i].gpa == p[i - 1].gpa && (p[i].mask & p[i - 1].mask) != 0U) {
-			ok = fail(err, p[i].offset,
-				  "page 0x%llx already loaded by the record at 0x%x",
-				  (unsigned long long)p[i].gpa, p[i - 1].offset);
+			ok = igvm_fail(err, p[i].offset,
+				       "page 0x%llx already loaded by the record at 0x%x",
+				       (unsigned long long)p[i].gpa, p[i - 1].offset);
 		}
 	}
 	free(p);
@@ -327,32 +359,33 @@ static bool parse_fixed_header(const uint8_t *buf, size_t len, struct igvm_file 
 
 	memset(h, 0, sizeof(*h));
 	if (len < IGVM_FIXED_HEADER_V1 || len > UINT32_MAX) {
-		return fail(err, 0, "file of %zu bytes cannot be IGVM", len);
+		return igvm_fail(err, 0, "file of %zu bytes cannot be IGVM", len);
 	}
 	memcpy(h, buf, IGVM_FIXED_HEADER_V1);
 	if (h->magic != IGVM_MAGIC || (h->format_version != 1U && h->format_version != 2U)) {
-		return fail(err, 0, "bad magic 0x%x or version %u", h->magic, h->format_version);
+		return igvm_fail(err, 0, "bad magic 0x%x or version %u", h->magic,
+				 h->format_version);
 	}
 	f->header_size = h->format_version == 1U ? IGVM_FIXED_HEADER_V1 : IGVM_FIXED_HEADER_V2;
 	if (len < f->header_size) {
-		return fail(err, 0, "truncated fixed header");
+		return igvm_fail(err, 0, "truncated fixed header");
 	}
 	memcpy(h, buf, f->header_size);
 	if (h->format_version == 2U && (h->architecture != 0U || h->page_size != IGVM_PAGE)) {
-		return fail(err, 0x18, "V2 architecture %u / page size %u not x64 / 4096",
-			    h->architecture, h->page_size);
+		return igvm_fail(err, 0x18, "V2 architecture %u / page size %u not x64 / 4096",
+				 h->architecture, h->page_size);
 	}
 	uint64_t end = (uint64_t)h->variable_header_offset + h->variable_header_size;
 
 	if (h->total_file_size != len) {
-		return fail(err, 0x10, "total_file_size %u but the file has %zu bytes",
-			    h->total_file_size, len);
+		return igvm_fail(err, 0x10, "total_file_size %u but the file has %zu bytes",
+				 h->total_file_size, len);
 	}
 	/* The file-data section must hold at least one byte (the reference parser's test). */
 	if (h->variable_header_offset < f->header_size || (h->variable_header_offset & 7U) != 0U ||
 	    end >= len) {
-		return fail(err, 0x08, "variable headers [0x%x, +0x%x) misplaced",
-			    h->variable_header_offset, h->variable_header_size);
+		return igvm_fail(err, 0x08, "variable headers [0x%x, +0x%x) misplaced",
+				 h->variable_header_offset, h->variable_header_size);
 	}
 	uint8_t fixed[IGVM_FIXED_HEADER_V2];
 
@@ -362,7 +395,8 @@ static bool parse_fixed_header(const uint8_t *buf, size_t len, struct igvm_file 
 
 	crc = crc32(crc, buf + h->variable_header_offset, h->variable_header_size);
 	if ((uint32_t)crc != h->checksum) {
-		return fail(err, 0x14, "checksum 0x%x, computed 0x%x", h->checksum, (uint32_t)crc);
+		return igvm_fail(err, 0x14, "checksum 0x%x, computed 0x%x", h->checksum,
+				 (uint32_t)crc);
 	}
 	f->data_start = (uint32_t)end;
 	return true;
@@ -385,12 +419,12 @@ bool igvm_parse(const uint8_t *buf, size_t len, struct igvm_file *f, struct igvm
 
 	f->records = calloc(f->header.variable_header_size / 8U + 1U, sizeof(*f->records));
 	if (f->records == NULL) {
-		return fail(err, off, "out of memory");
+		return igvm_fail(err, off, "out of memory");
 	}
 	while (off < end) {
 		if (end - off < 8U) {
 			igvm_free(f);
-			return fail(err, off, "truncated record header");
+			return igvm_fail(err, off, "truncated record header");
 		}
 		struct igvm_record r = { load32(buf + off, 0), load32(buf + off + 4, 0), off,
 					 buf + off + 8 };
@@ -399,19 +433,20 @@ bool igvm_parse(const uint8_t *buf, size_t len, struct igvm_file *f, struct igvm
 
 		if (want == 0U || r.length != want || next > end) {
 			igvm_free(f);
-			return fail(err, off,
-				    "record type 0x%x (%s) with length %u: want %u, in bounds",
-				    r.type, igvm_type_name(r.type), r.length, want);
+			return igvm_fail(err, off,
+					 "record type 0x%x (%s) with length %u: want %u, in bounds",
+					 r.type, igvm_type_name(r.type), r.length, want);
 		}
 		if (section_of(r.type) < section) {
 			igvm_free(f);
-			return fail(err, off, "%s after a later section", igvm_type_name(r.type));
+			return igvm_fail(err, off, "%s after a later section",
+					 igvm_type_name(r.type));
 		}
 		section = section_of(r.type);
 		for (uint64_t pad = off + 8U + r.length; pad < next; pad++) {
 			if (buf[pad] != 0U) {
 				igvm_free(f);
-				return fail(err, off, "non-zero padding after the record");
+				return igvm_fail(err, off, "non-zero padding after the record");
 			}
 		}
 		if (!check_record(f, &w, &r, err)) {
@@ -423,7 +458,8 @@ bool igvm_parse(const uint8_t *buf, size_t len, struct igvm_file *f, struct igvm
 	}
 	if (f->platform_masks == 0U) {
 		igvm_free(f);
-		return fail(err, f->header.variable_header_offset, "no SUPPORTED_PLATFORM record");
+		return igvm_fail(err, f->header.variable_header_offset,
+				 "no SUPPORTED_PLATFORM record");
 	}
 	if (!check_overlaps(f, err)) {
 		igvm_free(f);

@@ -13,6 +13,15 @@ struct fixup {
 	size_t data;  /* offset of the blob inside the file-data section */
 };
 
+/* Page-sized blobs by content hash (open addressing), so dedup stays linear in the size
+ * of the file: a 256 MiB payload is 65536 pages. */
+struct blob_slot {
+	uint32_t hash;
+	uint32_t used;
+	size_t off;
+	size_t size;
+};
+
 struct igvm_writer {
 	uint8_t *vh;
 	size_t vh_len, vh_cap;
@@ -21,6 +30,8 @@ struct igvm_writer {
 	struct fixup *fixups;
 	size_t fixup_count, fixup_cap;
 	size_t last_body; /* where the last record's body starts in vh */
+	struct blob_slot *slots;
+	size_t slot_count, slot_used; /* slot_count: a power of two */
 };
 
 static bool grow(void **buf, size_t *cap, size_t need, size_t elem)
@@ -54,6 +65,7 @@ void igvm_writer_free(struct igvm_writer *w)
 		free(w->vh);
 		free(w->data);
 		free(w->fixups);
+		free(w->slots);
 		free(w);
 	}
 }
@@ -76,15 +88,48 @@ bool igvm_writer_add(struct igvm_writer *w, uint32_t type, const void *body, uin
 	return true;
 }
 
-/* An identical blob already stored, or SIZE_MAX. */
-static size_t find_blob(const struct igvm_writer *w, const uint8_t *blob, size_t size)
+static uint32_t blob_hash(const uint8_t *blob, size_t size)
 {
-	for (size_t off = 0; off + size <= w->data_len; off += IGVM_PAGE) {
-		if (memcmp(w->data + off, blob, size) == 0) {
-			return off;
+	return (uint32_t)crc32(crc32(0L, Z_NULL, 0), blob, (uInt)size);
+}
+
+/* The slot holding an identical blob, or the empty slot where it belongs. */
+static struct blob_slot *find_slot(const struct igvm_writer *w, const uint8_t *blob, size_t size,
+				   uint32_t hash)
+{
+	for (size_t i = hash & (w->slot_count - 1U);; i = (i + 1U) & (w->slot_count - 1U)) {
+		struct blob_slot *s = &w->slots[i];
+
+		if (s->used == 0U || (s->hash == hash && s->size == size &&
+				      memcmp(w->data + s->off, blob, size) == 0)) {
+			return s;
 		}
 	}
-	return SIZE_MAX;
+}
+
+/* Keep the table at most half full. */
+static bool grow_slots(struct igvm_writer *w)
+{
+	if (2U * (w->slot_used + 1U) <= w->slot_count) {
+		return true;
+	}
+	size_t count = w->slot_count != 0U ? 2U * w->slot_count : 256U;
+	struct blob_slot *old = w->slots;
+	size_t old_count = w->slot_count;
+
+	w->slots = calloc(count, sizeof(*w->slots));
+	if (w->slots == NULL) {
+		w->slots = old;
+		return false;
+	}
+	w->slot_count = count;
+	for (size_t i = 0; i < old_count; i++) {
+		if (old[i].used != 0U) {
+			*find_slot(w, w->data + old[i].off, old[i].size, old[i].hash) = old[i];
+		}
+	}
+	free(old);
+	return true;
 }
 
 bool igvm_writer_add_data(struct igvm_writer *w, uint32_t field_off, const void *data, size_t len,
@@ -97,11 +142,17 @@ bool igvm_writer_add_data(struct igvm_writer *w, uint32_t field_off, const void 
 		return false;
 	}
 	memcpy(blob, data, len);
-	size_t at = size % IGVM_PAGE == 0U ? find_blob(w, blob, size) : SIZE_MAX;
+	uint32_t hash = blob_hash(blob, size);
 
-	/* Blobs start on page multiples inside the data section, so a page-sized blob can
-	 * be shared. */
-	if (at == SIZE_MAX) {
+	if (!grow_slots(w)) {
+		free(blob);
+		return false;
+	}
+	struct blob_slot *slot = find_slot(w, blob, size, hash);
+	size_t at = slot->off;
+
+	/* Blobs start on page multiples inside the data section. */
+	if (slot->used == 0U) {
 		size_t aligned = (w->data_len + IGVM_PAGE - 1U) & ~(size_t)(IGVM_PAGE - 1U);
 
 		if (!grow((void **)&w->data, &w->data_cap, aligned + size, 1)) {
@@ -112,6 +163,8 @@ bool igvm_writer_add_data(struct igvm_writer *w, uint32_t field_off, const void 
 		memcpy(w->data + aligned, blob, size);
 		at = aligned;
 		w->data_len = aligned + size;
+		*slot = (struct blob_slot){ .hash = hash, .used = 1, .off = at, .size = size };
+		w->slot_used++;
 	}
 	free(blob);
 	if (!grow((void **)&w->fixups, &w->fixup_cap, w->fixup_count + 1U, sizeof(struct fixup))) {

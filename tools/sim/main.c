@@ -9,6 +9,7 @@
 
 #include <donjon/svsm_abi.h>
 
+#include "igvm_file.h"
 #include "machine.h"
 
 #define MAX_ARGS 16
@@ -151,8 +152,8 @@ static void cmd_info(int argc)
 		return;
 	}
 	printf("OK mem_size=0x%llx svsm_base=0x%llx svsm_size=0x%llx vcpus=%u\n",
-	       (unsigned long long)machine->mem_size, (unsigned long long)SIM_SVSM_BASE,
-	       (unsigned long long)SIM_SVSM_SIZE, machine->vcpu_count);
+	       (unsigned long long)machine->mem_size, (unsigned long long)machine->svsm_base,
+	       (unsigned long long)machine->svsm_size, machine->vcpu_count);
 }
 
 static void cmd_caa(int argc, char **argv)
@@ -393,6 +394,68 @@ static void cmd_chipkey(int argc, char **argv)
 	printf("OK\n");
 }
 
+/* report HEXNONCE: Donjon's own attestation report (VMPL0, through an SNP guest message)
+ * with the nonce as REPORT_DATA (up to 64 bytes, zero-padded); one field per line. */
+static void cmd_report(int argc, char **argv)
+{
+	uint8_t nonce[64] = { 0 };
+	uint8_t r[SNP_REPORT_SIZE];
+	uint32_t status = 0;
+
+	if (argc != 2 || parse_hex_bytes(argv[1], nonce, sizeof(nonce)) == 0) {
+		printf("ERR usage: report HEXNONCE (1 to 64 bytes)\n");
+		return;
+	}
+	switch (svsm_attest_report(nonce, r, &status)) {
+	case SVSM_REPORT_OK:
+		break;
+	case SVSM_REPORT_NO_KEY:
+		printf("ERR no VMPCK0 in the secrets page\n");
+		return;
+	case SVSM_REPORT_FIRMWARE:
+		printf("ERR the PSP refused the request: status 0x%x\n", status);
+		return;
+	default:
+		printf("ERR the response is not the PSP's answer to this request\n");
+		return;
+	}
+	static const struct {
+		const char *name;
+		unsigned off, len;
+	} fields[] = {
+		{ "version", SNP_REPORT_VERSION_OFF, 4 },
+		{ "guest_svn", SNP_REPORT_GUEST_SVN_OFF, 4 },
+		{ "policy", SNP_REPORT_POLICY_OFF, 8 },
+		{ "family_id", SNP_REPORT_FAMILY_ID_OFF, 16 },
+		{ "image_id", SNP_REPORT_IMAGE_ID_OFF, 16 },
+		{ "vmpl", SNP_REPORT_VMPL_OFF, 4 },
+		{ "signature_algo", SNP_REPORT_SIG_ALGO_OFF, 4 },
+		{ "signer_info", SNP_REPORT_SIGNER_INFO_OFF, 4 },
+		{ "report_data", SNP_REPORT_DATA_OFF, 64 },
+		{ "measurement", SNP_REPORT_MEASUREMENT_OFF, SNP_DIGEST_SIZE },
+		{ "host_data", SNP_REPORT_HOST_DATA_OFF, 32 },
+		{ "id_key_digest", SNP_REPORT_ID_KEY_DIGEST_OFF, SNP_DIGEST_SIZE },
+		{ "author_key_digest", SNP_REPORT_AUTHOR_KEY_DIGEST_OFF, SNP_DIGEST_SIZE },
+		{ "report_id", SNP_REPORT_ID_OFF, 32 },
+		{ "chip_id", SNP_REPORT_CHIP_ID_OFF, 64 },
+		{ "signature_r", SNP_REPORT_SIG_R_OFF, SNP_REPORT_SIG_COMPONENT },
+		{ "signature_s", SNP_REPORT_SIG_S_OFF, SNP_REPORT_SIG_COMPONENT },
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		printf("%s=", fields[i].name);
+		if (fields[i].len <= 8U) {
+			uint64_t v = 0;
+
+			memcpy(&v, r + fields[i].off, fields[i].len);
+			printf("0x%llx\n", (unsigned long long)v);
+		} else {
+			print_hex(r + fields[i].off, fields[i].len);
+			printf("\n");
+		}
+	}
+	printf("OK\n");
+}
+
 /* One command line; false for quit. */
 static bool run_line(char *line)
 {
@@ -439,9 +502,11 @@ static bool run_line(char *line)
 		cmd_measurement(argc);
 	} else if (strcmp(cmd, "chipkey") == 0) {
 		cmd_chipkey(argc, argv);
+	} else if (strcmp(cmd, "report") == 0) {
+		cmd_report(argc, argv);
 	} else {
 		printf("ERR unknown command '%s' (info, caa, write, read, writeq, readq, call, "
-		       "rmp, psc, apcreate, measurement, chipkey, quit)\n",
+		       "rmp, psc, apcreate, measurement, chipkey, report, quit)\n",
 		       cmd);
 	}
 	return true;
@@ -449,14 +514,17 @@ static bool run_line(char *line)
 
 static void usage(FILE *out)
 {
-	(void)fprintf(out,
-		      "usage: donjon-sim [--mem SIZE] [--vcpus N] [-s FILE] [-q]\n"
-		      "  --mem SIZE   guest memory in bytes, K/M/G suffix allowed (default 256M)\n"
-		      "  --vcpus N    vCPUs, 1 to %u (default 1)\n"
-		      "  -s FILE      read commands from FILE instead of stdin\n"
-		      "  -q           no log on stderr\n"
-		      "Commands: see docs/sim-protocol.md\n",
-		      SVSM_MAX_VCPUS);
+	(void)fprintf(
+		out,
+		"usage: donjon-sim [--mem SIZE] [--vcpus N] [-s FILE] [-q] [FILE.igvm]\n"
+		"  FILE.igvm    launch from this IGVM file as QEMU and KVM would (without it:\n"
+		"               the built-in layout, Donjon's range measured as zero pages)\n"
+		"  --mem SIZE   guest memory in bytes, K/M/G suffix allowed (default 256M)\n"
+		"  --vcpus N    vCPUs, 1 to %u (default 1)\n"
+		"  -s FILE      read commands from FILE instead of stdin\n"
+		"  -q           no log on stderr\n"
+		"Commands: see docs/sim-protocol.md\n",
+		SVSM_MAX_VCPUS);
 }
 
 int main(int argc, char **argv)
@@ -470,7 +538,7 @@ int main(int argc, char **argv)
 	uint64_t mem = SIM_MEM_DEFAULT;
 	uint64_t vcpus = 1;
 	const char *script = NULL;
-	char err[128];
+	char err[256];
 	int c = 0;
 
 	while ((c = getopt_long(argc, argv, "s:qh", opts, NULL)) != -1) {
@@ -501,11 +569,24 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind + 1 < argc) {
 		usage(stderr);
 		return 2;
 	}
-	machine = sim_create(mem, (unsigned)vcpus, err, sizeof(err));
+	if (optind < argc) {
+		size_t len = 0;
+		uint8_t *igvm = igvm_read_file(argv[optind], &len);
+
+		if (igvm == NULL) {
+			(void)fprintf(stderr, "donjon-sim: cannot read %s: %s\n", argv[optind],
+				      strerror(errno));
+			return 2;
+		}
+		machine = sim_create_igvm(mem, (unsigned)vcpus, igvm, len, err, sizeof(err));
+		free(igvm);
+	} else {
+		machine = sim_create(mem, (unsigned)vcpus, err, sizeof(err));
+	}
 	if (machine == NULL) {
 		(void)fprintf(stderr, "donjon-sim: %s\n", err);
 		return 2;
@@ -525,7 +606,8 @@ int main(int argc, char **argv)
 		(void)fprintf(stderr,
 			      "sim: %u vCPU(s), 0x%llx bytes; Donjon at VMPL0 [0x%llx, +0x%llx)\n",
 			      machine->vcpu_count, (unsigned long long)machine->mem_size,
-			      (unsigned long long)SIM_SVSM_BASE, (unsigned long long)SIM_SVSM_SIZE);
+			      (unsigned long long)machine->svsm_base,
+			      (unsigned long long)machine->svsm_size);
 	}
 	(void)setvbuf(stdout, NULL, _IOLBF, 0);
 	char *line = NULL;

@@ -1,0 +1,104 @@
+/* Donjon's own attestation report: an SNP guest message (MSG_REPORT_REQ) to the PSP,
+ * encrypted with VMPCK0 from the SVSM's secrets page, as Linux's sev-guest driver does it.
+ * The PSP takes each sequence number once; a response must carry the next one. */
+#include "svsm_internal.h"
+
+#include <donjon/crypto.h>
+#include <donjon/platform.h>
+#include <donjon/snp.h>
+#include <donjon/svsm_abi.h>
+
+/* The message pages the host carries to the PSP (on SNP: shared pages), and the last
+ * sequence number used with VMPCK0. Guarded by svsm_lock. */
+static uint8_t req_page[PAGE_SIZE];
+static uint8_t resp_page[PAGE_SIZE];
+static uint64_t vmpck0_seqno;
+
+static void seqno_iv(uint64_t seqno, uint8_t iv[CRYPTO_GCM_IV_SIZE])
+{
+	__builtin_memset(iv, 0, CRYPTO_GCM_IV_SIZE);
+	__builtin_memcpy(iv, &seqno, sizeof(seqno));
+}
+
+/* Seal a MSG_REPORT_REQ for VMPL0 into req_page. */
+static bool seal_request(const uint8_t key[32], const uint8_t user_data[64], uint64_t seqno)
+{
+	struct snp_msg_hdr hdr;
+	struct snp_report_req rq;
+	uint8_t iv[CRYPTO_GCM_IV_SIZE];
+
+	__builtin_memset(&hdr, 0, sizeof(hdr));
+	__builtin_memset(&rq, 0, sizeof(rq));
+	__builtin_memcpy(rq.user_data, user_data, sizeof(rq.user_data));
+	hdr.msg_seqno = seqno;
+	hdr.algo = SNP_AEAD_AES_256_GCM;
+	hdr.hdr_version = SNP_MSG_HDR_VERSION;
+	hdr.hdr_sz = sizeof(hdr);
+	hdr.msg_type = SNP_MSG_REPORT_REQ;
+	hdr.msg_version = 1;
+	hdr.msg_sz = sizeof(rq);
+	hdr.msg_vmpck = 0;
+	__builtin_memset(req_page, 0, sizeof(req_page));
+	__builtin_memcpy(req_page, &hdr, sizeof(hdr));
+	seqno_iv(seqno, iv);
+	return crypto_aes256gcm_seal(key, iv, req_page + SNP_AAD_OFFSET, SNP_AAD_SIZE,
+				     (const uint8_t *)&rq, sizeof(rq), req_page + sizeof(hdr),
+				     req_page);
+}
+
+/* Check and open the response in resp_page: the next sequence number, our key, the
+ * right type and size, an authentic tag. */
+static bool open_response(const uint8_t key[32], uint64_t seqno, struct snp_report_rsp *rsp)
+{
+	struct snp_msg_hdr hdr;
+	uint8_t iv[CRYPTO_GCM_IV_SIZE];
+
+	__builtin_memcpy(&hdr, resp_page, sizeof(hdr));
+	if (hdr.msg_seqno != seqno || hdr.msg_vmpck != 0U || hdr.algo != SNP_AEAD_AES_256_GCM ||
+	    hdr.hdr_sz != sizeof(hdr) || hdr.msg_type != SNP_MSG_REPORT_RSP ||
+	    hdr.msg_sz != sizeof(*rsp)) {
+		return false;
+	}
+	seqno_iv(seqno, iv);
+	return crypto_aes256gcm_open(key, iv, resp_page + SNP_AAD_OFFSET, SNP_AAD_SIZE,
+				     resp_page + sizeof(hdr), sizeof(*rsp), (uint8_t *)rsp,
+				     resp_page);
+}
+
+enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
+					   uint8_t report[SNP_REPORT_SIZE], uint32_t *status)
+{
+	uint8_t key[SECRETS_VMPCK_SIZE];
+	struct snp_report_rsp rsp;
+	enum svsm_report_result res = SVSM_REPORT_BAD_RESPONSE;
+
+	*status = 0;
+	spin_lock(&svsm_lock);
+	if (!svsmmem_copy_in(gpa_init(gpa_val(svsm_cfg.secrets) + SECRETS_VMPCK_OFF(0)), key,
+			     sizeof(key)) ||
+	    vmpck0_seqno > UINT64_MAX - 2U) {
+		spin_unlock(&svsm_lock);
+		return SVSM_REPORT_NO_KEY;
+	}
+	uint64_t seqno = vmpck0_seqno + 1U;
+
+	if (!seal_request(key, user_data, seqno)) {
+		res = SVSM_REPORT_NO_KEY;
+	} else if ((*status = plat_guest_request(req_page, resp_page)) != SNP_FW_SUCCESS) {
+		res = SVSM_REPORT_FIRMWARE;
+	} else if (open_response(key, seqno + 1U, &rsp)) {
+		/* Both numbers are spent whatever the report says. */
+		vmpck0_seqno = seqno + 1U;
+		*status = rsp.status;
+		if (rsp.status != SNP_FW_SUCCESS) {
+			res = SVSM_REPORT_FIRMWARE;
+		} else if (rsp.report_size == SNP_REPORT_SIZE) {
+			__builtin_memcpy(report, rsp.report, SNP_REPORT_SIZE);
+			res = SVSM_REPORT_OK;
+		}
+	}
+	crypto_wipe(key, sizeof(key));
+	crypto_wipe(&rsp, sizeof(rsp));
+	spin_unlock(&svsm_lock);
+	return res;
+}
