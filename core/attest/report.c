@@ -84,11 +84,15 @@ enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
 
 	if (!seal_request(key, user_data, seqno)) {
 		res = SVSM_REPORT_NO_KEY;
-	} else if ((*status = plat_guest_request(req_page, resp_page)) != SNP_FW_SUCCESS) {
+		goto out;
+	}
+	/* The host sees the sealed request whatever it answers: both sequence numbers (the
+	 * GCM IVs) are spent now, so no later message reuses them with this key. */
+	vmpck0_seqno = seqno + 1U;
+	*status = plat_guest_request(req_page, resp_page);
+	if (*status != SNP_FW_SUCCESS) {
 		res = SVSM_REPORT_FIRMWARE;
 	} else if (open_response(key, seqno + 1U, &rsp)) {
-		/* Both numbers are spent whatever the report says. */
-		vmpck0_seqno = seqno + 1U;
 		*status = rsp.status;
 		if (rsp.status != SNP_FW_SUCCESS) {
 			res = SVSM_REPORT_FIRMWARE;
@@ -97,6 +101,7 @@ enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
 			res = SVSM_REPORT_OK;
 		}
 	}
+out:
 	crypto_wipe(key, sizeof(key));
 	crypto_wipe(&rsp, sizeof(rsp));
 	spin_unlock(&svsm_lock);

@@ -138,6 +138,9 @@ static uint64_t memory_map_end(const uint8_t *map, uint64_t size)
 		if (e.number_of_pages == 0U) {
 			break;
 		}
+		if (e.starting_gpa_page_number > UINT64_MAX / PAGE_SIZE - e.number_of_pages) {
+			return 0; /* no machine has it: the caller refuses the map */
+		}
 		if (e.entry_type == 0U &&
 		    (e.starting_gpa_page_number + e.number_of_pages) * PAGE_SIZE > end) {
 			end = (e.starting_gpa_page_number + e.number_of_pages) * PAGE_SIZE;
