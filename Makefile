@@ -11,14 +11,15 @@ BUILD ?= build
 FUZZ_SECONDS ?= 600
 
 CORE_SRC := $(wildcard core/*.c core/*/*.c)
-# The IGVM library: the simulator launches IGVM files with it; the tool adds the builder.
-IGVM_LIB_SRC := $(filter-out tools/igvm/igvm_build.c,$(wildcard tools/igvm/igvm_*.c))
-IGVM_TOOL_SRC := tools/igvm/igvm_build.c tools/igvm/main.c
-SIM_SRC := $(wildcard platform/sim/*.c platform/rmp/*.c) $(IGVM_LIB_SRC)
+# The IGVM library (lib/igvm): the simulator launches IGVM files with it; the tool adds the
+# builder.
+IGVM_LIB_SRC := $(filter-out lib/igvm/igvm_build.c,$(wildcard lib/igvm/igvm_*.c))
+IGVM_TOOL_SRC := lib/igvm/igvm_build.c tools/igvm/main.c
+SIM_SRC := $(wildcard platform/sim/*.c model/rmp/*.c) $(IGVM_LIB_SRC)
 TOOL_SIM_SRC := $(wildcard tools/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
-INCLUDES := -Iinclude -Icore -Iplatform/sim -Iplatform/rmp -Itests/core -Itools/igvm -Itests
+INCLUDES := -Iinclude -Icore -Iplatform/sim -Imodel/rmp -Itests/core -Ilib/igvm -Itests
 WARN := -Wall -Wextra -Werror -Wshadow -Wvla -Wconversion -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-sign-conversion
 BASE_CFLAGS := -std=gnu17 -g $(WARN) $(INCLUDES) -D_GNU_SOURCE
@@ -85,7 +86,7 @@ $(BUILD)/donjon-sim-san: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(TOOL_SIM_SRC))
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
 # The unit tests under ThreadSanitizer (make test runs the concurrent ones).
-$(BUILD)/test-unit-tsan: $(call objs,tsan,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) tools/igvm/igvm_build.c \
+$(BUILD)/test-unit-tsan: $(call objs,tsan,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) lib/igvm/igvm_build.c \
 	tests/igvm_sample.c)
 	$(say) CC $@
 	$(Q)$(CC) $(TSAN_CFLAGS) -o $@ $^ $(LIBS)
@@ -96,7 +97,7 @@ $(BUILD)/test-core: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(CORE_TEST_SRC) test
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) tools/igvm/igvm_build.c \
+$(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) lib/igvm/igvm_build.c \
 	tests/igvm_sample.c)
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
@@ -147,12 +148,12 @@ clean:
 # test guest (tests/guest) as a flat image it loads at launch.
 # core/attest needs crypto the kernel does not have yet (include/donjon/crypto.h).
 KERNEL_SRC := $(wildcard kernel/*.c) $(filter-out core/attest/%,$(CORE_SRC)) \
-	$(wildcard platform/rmp/*.c platform/native/*.c) \
+	$(wildcard model/rmp/*.c platform/native/*.c) \
 	$(CORE_TEST_SRC)
 KERNEL_ASM := $(wildcard kernel/arch/x86/*.S)
 FREESTANDING := -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -mcmodel=small
-KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -Iplatform/rmp -Iplatform/native \
+KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -Imodel/rmp -Iplatform/native \
 	-Itests/core \
 	$(FREESTANDING)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kobj/%.o,$(KERNEL_SRC)) \

@@ -1,5 +1,5 @@
 /* Launching a simulated machine from an IGVM file, the way QEMU and KVM launch an SNP
- * guest (tools/igvm/igvm_launch.c replays their order): each page is written, validated
+ * guest (lib/igvm/igvm_launch.c replays their order): each page is written, validated
  * for VMPL0 and measured by the PSP as it is added; the PSP fills the secrets page; the
  * VMSAs are measured last; an ID block is checked as LAUNCH_FINISH checks it. Then the
  * machine does what Donjon's kernel does first: it finds the launch info through the BSP's

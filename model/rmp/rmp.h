@@ -1,8 +1,8 @@
 /* The RMP model: entries and the PVALIDATE, RMPADJUST and access rules, shared by the
  * simulator (the machine's RMP) and the native platform (which enforces it with nested
  * page tables). Freestanding; callers serialise access to a table. */
-#ifndef PLATFORM_RMP_RMP_H
-#define PLATFORM_RMP_RMP_H
+#ifndef MODEL_RMP_RMP_H
+#define MODEL_RMP_RMP_H
 
 #include <donjon/platform.h>
 
