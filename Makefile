@@ -18,8 +18,11 @@ IGVM_TOOL_SRC := lib/igvm/igvm_build.c tools/igvm/main.c
 SIM_SRC := $(wildcard platform/sim/*.c model/rmp/*.c) $(IGVM_LIB_SRC)
 TOOL_SIM_SRC := $(wildcard tools/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
+# The native platform's guest page-table walker is freestanding: the unit tests run it hosted.
+GUEST_WALK_SRC := platform/native/guest_walk.c
 
-INCLUDES := -Iinclude -Icore -Iplatform/sim -Imodel/rmp -Itests/core -Ilib/igvm -Itests
+INCLUDES := -Iinclude -Icore -Iplatform/sim -Imodel/rmp -Itests/core -Ilib/igvm -Itests \
+	-Iplatform/native
 WARN := -Wall -Wextra -Werror -Wshadow -Wvla -Wconversion -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-sign-conversion
 BASE_CFLAGS := -std=gnu17 -g $(WARN) $(INCLUDES) -D_GNU_SOURCE
@@ -86,8 +89,8 @@ $(BUILD)/donjon-sim-san: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(TOOL_SIM_SRC))
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
 # The unit tests under ThreadSanitizer (make test runs the concurrent ones).
-$(BUILD)/test-unit-tsan: $(call objs,tsan,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) lib/igvm/igvm_build.c \
-	tests/igvm_sample.c)
+$(BUILD)/test-unit-tsan: $(call objs,tsan,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(GUEST_WALK_SRC) \
+	lib/igvm/igvm_build.c tests/igvm_sample.c)
 	$(say) CC $@
 	$(Q)$(CC) $(TSAN_CFLAGS) -o $@ $^ $(LIBS)
 
@@ -97,8 +100,8 @@ $(BUILD)/test-core: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(CORE_TEST_SRC) test
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) lib/igvm/igvm_build.c \
-	tests/igvm_sample.c)
+$(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(GUEST_WALK_SRC) \
+	lib/igvm/igvm_build.c tests/igvm_sample.c)
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
