@@ -463,7 +463,9 @@ static bool run_line(char *line)
 	int argc = 0;
 	char *save = NULL;
 
-	for (char *tok = strtok_r(line, " \t\r\n", &save); tok != NULL;
+	/* A word starting with '#' begins a comment to the end of the line, which is not
+	 * counted against MAX_ARGS: a comment line is ignored whatever its length. */
+	for (char *tok = strtok_r(line, " \t\r\n", &save); tok != NULL && tok[0] != '#';
 	     tok = strtok_r(NULL, " \t\r\n", &save)) {
 		if (argc == MAX_ARGS) {
 			printf("ERR too many arguments\n");
@@ -471,7 +473,7 @@ static bool run_line(char *line)
 		}
 		argv[argc++] = tok;
 	}
-	if (argc == 0 || argv[0][0] == '#') {
+	if (argc == 0) {
 		return true;
 	}
 	const char *cmd = argv[0];
