@@ -111,9 +111,11 @@ bool igvm_vmsa_check(const uint8_t *vmsa, uint32_t record, struct igvm_error *er
 	}
 	/* KVM's VMCB always has EFER.SVME and CR4.MCE: a file without them is measured
 	 * one way by the tool and another by KVM. */
-	if ((load64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U ||
-	    (load64(vmsa, VMSA_CR4_OFF) & 0x40U) == 0U) {
-		return igvm_fail(err, record, "VMSA lacks EFER.SVME or CR4.MCE, which KVM sets");
+	if ((load64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U) {
+		return igvm_fail(err, record, "VMSA lacks EFER.SVME, which KVM sets");
+	}
+	if ((load64(vmsa, VMSA_CR4_OFF) & 0x40U) == 0U) {
+		return igvm_fail(err, record, "VMSA lacks CR4.MCE, which KVM sets");
 	}
 	return true;
 }
@@ -260,10 +262,14 @@ static bool parameter_area(struct walk *w, const struct igvm_record *r)
 	struct igvm_parameter_area pa;
 
 	memcpy(&pa, r->body, sizeof(pa));
-	if (pa.number_of_bytes > MAX_AREA_BYTES || w->area_count == MAX_AREAS) {
+	if (pa.number_of_bytes > MAX_AREA_BYTES) {
 		return igvm_fail(w->err, r->offset,
-				 "parameter area of %llu bytes: too large or too many",
-				 (unsigned long long)pa.number_of_bytes);
+				 "PARAMETER_AREA %u: 0x%llx bytes, more than 16 MiB",
+				 pa.parameter_area_index, (unsigned long long)pa.number_of_bytes);
+	}
+	if (w->area_count == MAX_AREAS) {
+		return igvm_fail(w->err, r->offset, "PARAMETER_AREA %u: more than %u areas",
+				 pa.parameter_area_index, MAX_AREAS);
 	}
 	/* QEMU ignores an area's initial data: the area starts as zeros. */
 	struct area *a = &w->areas[w->area_count];
@@ -504,9 +510,13 @@ static bool native_context(const struct igvm_file *f, const struct igvm_record *
 	uint16_t data =
 		(uint16_t)(ctx[IGVM_NATIVE_DATA_ATTR] | ctx[IGVM_NATIVE_DATA_ATTR + 1] << 8);
 
-	if ((code & 0xF00U) != 0U || (data & 0xF00U) != 0U) {
+	if ((code & 0xF00U) != 0U) {
 		return igvm_fail(err, r->offset,
-				 "native segment attributes 0x%x/0x%x: bits 11:8 set", code, data);
+				 "native code segment attributes 0x%x: bits 11:8 set", code);
+	}
+	if ((data & 0xF00U) != 0U) {
+		return igvm_fail(err, r->offset,
+				 "native data segment attributes 0x%x: bits 11:8 set", data);
 	}
 	return true;
 }
