@@ -200,6 +200,7 @@ static bool continues_run(const struct walk *w, size_t i)
 	struct igvm_page_data a = page_data(&w->f->records[w->run_last]);
 	struct igvm_page_data b = page_data(&w->f->records[i]);
 
+	/* The parser keeps every page below 2^64: a.gpa + IGVM_PAGE does not wrap to 0. */
 	return a.flags == b.flags && a.data_type == b.data_type &&
 	       a.compatibility_mask == b.compatibility_mask &&
 	       (a.file_offset == 0U) == (b.file_offset == 0U) && b.gpa == a.gpa + IGVM_PAGE;
@@ -296,6 +297,7 @@ static bool parameter_insert(struct walk *w, const struct igvm_record *r)
 		return igvm_fail(w->err, r->offset, "insert of undeclared area %u",
 				 pi.parameter_area_index);
 	}
+	/* The parser refused an area reaching past 2^64: pi.gpa + off does not wrap. */
 	for (uint64_t off = 0; off < a->bytes; off += IGVM_PAGE) {
 		struct igvm_launch_page p = {
 			.event = IGVM_EV_PAGE,

@@ -151,6 +151,21 @@ static bool check_mask(const struct igvm_file *f, const struct igvm_record *r, u
 	return true;
 }
 
+/* [gpa, gpa + size) must be addresses: a range that wraps past 2^64 would load its last
+ * pages at gpa 0 (and every later gpa + offset would wrap with it). */
+static bool check_range(const struct igvm_record *r, uint64_t gpa, uint64_t size,
+			struct igvm_error *err)
+{
+	uint64_t end = 0;
+
+	if (__builtin_add_overflow(gpa, size, &end)) {
+		return igvm_fail(err, r->offset, "%s: gpa 0x%llx + 0x%llx does not fit in 64 bits",
+				 igvm_type_name(r->type), (unsigned long long)gpa,
+				 (unsigned long long)size);
+	}
+	return true;
+}
+
 /* file_offset of a page-sized blob: inside the file-data section. */
 static bool data_ok(const struct igvm_file *f, uint32_t file_offset, uint64_t size)
 {
@@ -213,7 +228,8 @@ static bool check_page_data(const struct igvm_file *f, const struct igvm_record 
 		return igvm_fail(err, r->offset, "PAGE_DATA: gpa 0x%llx not page aligned",
 				 (unsigned long long)d.gpa);
 	}
-	if (!check_mask(f, r, d.compatibility_mask, err)) {
+	if (!check_range(r, d.gpa, IGVM_PAGE, err) ||
+	    !check_mask(f, r, d.compatibility_mask, err)) {
 		return false;
 	}
 	uint32_t flags = IGVM_PAGE_DATA_FLAG_UNMEASURED | IGVM_PAGE_DATA_FLAG_SHARED;
@@ -296,6 +312,10 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 			return igvm_fail(err, r->offset, "PARAMETER_INSERT: area %u inserted twice",
 					 p.parameter_area_index);
 		}
+		/* Every page of the area is loaded: the whole area must lie below 2^64. */
+		if (!check_range(r, p.gpa, w->area_bytes[a], err)) {
+			return false;
+		}
 		w->area_inserted[a] = true;
 		return true;
 	}
@@ -338,7 +358,8 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 					 "REQUIRED_MEMORY: 0x%x bytes is not whole pages",
 					 m.number_of_bytes);
 		}
-		if (!check_mask(f, r, m.compatibility_mask, err)) {
+		if (!check_range(r, m.gpa, m.number_of_bytes, err) ||
+		    !check_mask(f, r, m.compatibility_mask, err)) {
 			return false;
 		}
 		if (m.flags > 1U) {
@@ -400,9 +421,11 @@ static bool check_record(struct igvm_file *f, struct walk *w, const struct igvm_
 	}
 }
 
-/* A page each PAGE_DATA and PARAMETER_INSERT occupies, to find two that overlap. */
+/* The pages a PAGE_DATA or PARAMETER_INSERT loads, [gpa, end), to find two that overlap:
+ * an insert loads every page of its area. The record checks keep end within 64 bits. */
 struct placed {
 	uint64_t gpa;
+	uint64_t end;
 	uint32_t mask;
 	uint32_t offset;
 };
@@ -414,7 +437,7 @@ static int by_gpa(const void *a, const void *b)
 	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa ? 1 : (x->offset < y->offset ? -1 : 1);
 }
 
-static bool check_overlaps(const struct igvm_file *f, struct igvm_error *err)
+static bool check_overlaps(const struct igvm_file *f, const struct walk *w, struct igvm_error *err)
 {
 	struct placed *p = calloc(f->count + 1U, sizeof(*p));
 	size_t n = 0;
@@ -426,20 +449,34 @@ static bool check_overlaps(const struct igvm_file *f, struct igvm_error *err)
 	for (size_t i = 0; i < f->count; i++) {
 		const struct igvm_record *r = &f->records[i];
 
-		if (r->type == IGVM_VHT_PAGE_DATA || r->type == IGVM_VHT_PARAMETER_INSERT) {
-			uint64_t gpa = 0;
-			uint32_t mask = load32(r->body + 8, 0);
-
-			memcpy(&gpa, r->body, sizeof(gpa));
-			p[n++] = (struct placed){ gpa, mask, r->offset };
+		if (r->type != IGVM_VHT_PAGE_DATA && r->type != IGVM_VHT_PARAMETER_INSERT) {
+			continue;
 		}
+		uint64_t gpa = load64(r->body, 0);
+		uint64_t size = IGVM_PAGE;
+
+		if (r->type == IGVM_VHT_PARAMETER_INSERT) {
+			size = w->area_bytes[find_area(w, load32(r->body, 12))];
+		}
+		p[n++] = (struct placed){ gpa, gpa + size, load32(r->body, 8), r->offset };
 	}
 	qsort(p, n, sizeof(*p), by_gpa);
-	for (size_t i = 1; i < n && ok; i++) {
-		if (p[i].gpa == p[i - 1].gpa && (p[i].mask & p[i - 1].mask) != 0U) {
-			ok = igvm_fail(err, p[i].offset,
-				       "page 0x%llx already loaded by the record at 0x%x",
-				       (unsigned long long)p[i].gpa, p[i - 1].offset);
+	/* Platform by platform (a mask holds declared platforms only), the ranges in gpa
+	 * order: while none overlap, the one before reaches furthest, so a range starting
+	 * below its end overlaps it. */
+	for (uint32_t bit = 1; bit != 0U && ok; bit <<= 1) {
+		const struct placed *prev = NULL;
+
+		for (size_t i = 0; i < n && ok; i++) {
+			if ((p[i].mask & bit) == 0U) {
+				continue;
+			}
+			if (prev != NULL && p[i].gpa < prev->end) {
+				ok = igvm_fail(err, p[i].offset,
+					       "page 0x%llx already loaded by the record at 0x%x",
+					       (unsigned long long)p[i].gpa, prev->offset);
+			}
+			prev = &p[i];
 		}
 	}
 	free(p);
@@ -578,7 +615,7 @@ bool igvm_parse(const uint8_t *buf, size_t len, struct igvm_file *f, struct igvm
 		return igvm_fail(err, f->header.variable_header_offset,
 				 "no SUPPORTED_PLATFORM record");
 	}
-	if (!check_overlaps(f, err)) {
+	if (!check_overlaps(f, &w, err)) {
 		igvm_free(f);
 		return false;
 	}

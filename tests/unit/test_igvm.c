@@ -1,5 +1,7 @@
 /* The IGVM parser and writer: a file the writer makes parses; every kind of bad file is
- * refused with its own error naming the record's offset. */
+ * refused with its own error naming the record's offset, and a file the simulator's launch
+ * refuses is refused by the parser (so by donjon-igvm dump and measure) in the same words. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +12,7 @@
 #include "harness.h"
 #include "igvm_file.h"
 #include "igvm_sample.h"
+#include "machine.h"
 
 struct built {
 	uint8_t *buf;
@@ -277,6 +280,147 @@ static struct built file_of(uint32_t version, const struct rec *recs, size_t n, 
 	igvm_writer_free(w);
 	EXPECT_TRUE(ok);
 	return b;
+}
+
+/* The parser refuses b at offset with message, so donjon-igvm dump and measure print
+ * "ERROR at offset ...: message"; and donjon-sim, launching it, refuses it the same way. */
+static void expect_refused_by_all(const struct built *b, uint32_t offset, const char *message)
+{
+	char want[256], err[256];
+
+	expect_error(b, offset, message);
+	(void)snprintf(want, sizeof(want), "IGVM file: at offset 0x%x: %s", offset, message);
+	struct sim_machine *m =
+		sim_create_igvm(SIM_MEM_DEFAULT, 1, b->buf, b->len, err, sizeof(err));
+
+	EXPECT_TRUE(m == NULL);
+	if (m != NULL) {
+		sim_destroy(m);
+		return;
+	}
+	EXPECT_STR(err, want);
+}
+
+static void expect_parses(const struct built *b)
+{
+	struct igvm_file f;
+	struct igvm_error err = { 0, "" };
+
+	EXPECT_TRUE(igvm_parse(b->buf, b->len, &f, &err));
+	EXPECT_STR(err.message, "");
+	igvm_free(&f);
+}
+
+static const uint8_t data_page[IGVM_PAGE] = { 0xD0 };
+
+TEST(igvm_refuses_every_page_of_an_insert_that_overlaps)
+{
+	struct igvm_parameter_area area3 = { (uint64_t)3 * IGVM_PAGE, 4, 0 };
+	struct igvm_parameter_insert insert = { 0x202000, SNP_MASK, 4 };
+	struct igvm_page_data page = { 0x203000, SNP_MASK, 0, 0, 0, 0 };
+	uint32_t at[5];
+
+	/* The insert's second page is a PAGE_DATA page: the launch loads it twice. */
+	struct rec second[] = {
+		{ IGVM_VHT_PARAMETER_AREA, sizeof(area3), &area3, NULL },
+		{ IGVM_VHT_PARAMETER_INSERT, sizeof(insert), &insert, NULL },
+		{ IGVM_VHT_PAGE_DATA, sizeof(page), &page, data_page },
+	};
+	struct built b = file_of(1, second, 3, at);
+
+	EXPECT_EQ(at[1], 0x60);
+	EXPECT_EQ(at[2], 0x78);
+	expect_refused_by_all(&b, 0x78, "page 0x203000 already loaded by the record at 0x60");
+	free(b.buf);
+
+	/* Its third page, a PAGE_DATA earlier in the file (the launch measures the insert
+	 * before the batch still open). */
+	page.gpa = 0x204000;
+	struct rec third[] = {
+		{ IGVM_VHT_PAGE_DATA, sizeof(page), &page, data_page },
+		{ IGVM_VHT_PARAMETER_AREA, sizeof(area3), &area3, NULL },
+		{ IGVM_VHT_PARAMETER_INSERT, sizeof(insert), &insert, NULL },
+	};
+
+	b = file_of(1, third, 3, at);
+	EXPECT_EQ(at[0], 0x48);
+	EXPECT_EQ(at[2], 0x80);
+	expect_refused_by_all(&b, 0x48, "page 0x204000 already loaded by the record at 0x80");
+	free(b.buf);
+
+	/* Two inserts: the second starts inside the first's area. */
+	struct igvm_parameter_area area1 = { IGVM_PAGE, 5, 0 };
+	struct igvm_parameter_insert insert2 = { 0x203000, SNP_MASK, 5 };
+	struct rec inserts[] = {
+		{ IGVM_VHT_PARAMETER_AREA, sizeof(area3), &area3, NULL },
+		{ IGVM_VHT_PARAMETER_AREA, sizeof(area1), &area1, NULL },
+		{ IGVM_VHT_PARAMETER_INSERT, sizeof(insert), &insert, NULL },
+		{ IGVM_VHT_PARAMETER_INSERT, sizeof(insert2), &insert2, NULL },
+	};
+
+	b = file_of(1, inserts, 4, at);
+	expect_refused_by_all(&b, at[3], "page 0x203000 already loaded by the record at 0x78");
+	EXPECT_EQ(at[2], 0x78);
+	free(b.buf);
+
+	/* The page after the area, and an insert of another platform, do not overlap. */
+	struct igvm_page_data after = { 0x205000, SNP_MASK, 0, 0, 0, 0 };
+	struct igvm_parameter_insert native = { 0x202000, NATIVE_MASK, 5 };
+	struct rec apart[] = {
+		{ IGVM_VHT_PARAMETER_AREA, sizeof(area3), &area3, NULL },
+		{ IGVM_VHT_PARAMETER_INSERT, sizeof(insert), &insert, NULL },
+		{ IGVM_VHT_PAGE_DATA, sizeof(after), &after, data_page },
+		{ IGVM_VHT_PARAMETER_AREA, sizeof(area1), &area1, NULL },
+		{ IGVM_VHT_PARAMETER_INSERT, sizeof(native), &native, NULL },
+	};
+
+	b = file_of(1, apart, 5, at);
+	expect_parses(&b);
+	free(b.buf);
+}
+
+TEST(igvm_refuses_pages_and_ranges_past_2_64)
+{
+	struct igvm_page_data page = { 0xFFFFFFFFFFFFF000ULL, SNP_MASK, 0, 0, 0, 0 };
+	struct rec one_page[] = { { IGVM_VHT_PAGE_DATA, sizeof(page), &page, data_page } };
+	uint32_t at[3];
+
+	/* The last page of the 64-bit space ends at 2^64: its end is no address. */
+	struct built b = file_of(1, one_page, 1, at);
+
+	expect_refused_by_all(&b, at[0],
+			      "PAGE_DATA: gpa 0xfffffffffffff000 + 0x1000 does not fit in 64 bits");
+	free(b.buf);
+	page.gpa = 0xFFFFFFFFFFFFE000ULL;
+	b = file_of(1, one_page, 1, at);
+	expect_parses(&b);
+	free(b.buf);
+
+	/* An insert whose second page would wrap to gpa 0, where a PAGE_DATA is. */
+	struct igvm_parameter_area area2 = { (uint64_t)2 * IGVM_PAGE, 4, 0 };
+	struct igvm_parameter_insert insert = { 0xFFFFFFFFFFFFF000ULL, SNP_MASK, 4 };
+	struct rec wrap[] = {
+		{ IGVM_VHT_PAGE_DATA, sizeof(page), &page, data_page },
+		{ IGVM_VHT_PARAMETER_AREA, sizeof(area2), &area2, NULL },
+		{ IGVM_VHT_PARAMETER_INSERT, sizeof(insert), &insert, NULL },
+	};
+
+	page.gpa = 0;
+	b = file_of(1, wrap, 3, at);
+	expect_refused_by_all(
+		&b, at[2],
+		"PARAMETER_INSERT: gpa 0xfffffffffffff000 + 0x2000 does not fit in 64 bits");
+	free(b.buf);
+
+	/* Required memory past 2^64. */
+	struct igvm_required_memory req = { 0xFFFFFFFFFFFFF000ULL, SNP_MASK, 2U * IGVM_PAGE, 0, 0 };
+	struct rec required[] = { { IGVM_VHT_REQUIRED_MEMORY, sizeof(req), &req, NULL } };
+
+	b = file_of(1, required, 1, at);
+	expect_refused_by_all(
+		&b, at[0],
+		"REQUIRED_MEMORY: gpa 0xfffffffffffff000 + 0x2000 does not fit in 64 bits");
+	free(b.buf);
 }
 
 /* A file of the platforms and recs must be refused at recs[which] with message. */
