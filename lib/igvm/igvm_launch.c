@@ -111,9 +111,11 @@ bool igvm_vmsa_check(const uint8_t *vmsa, uint32_t record, struct igvm_error *er
 	}
 	/* KVM's VMCB always has EFER.SVME and CR4.MCE: a file without them is measured
 	 * one way by the tool and another by KVM. */
-	if ((load64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U ||
-	    (load64(vmsa, VMSA_CR4_OFF) & 0x40U) == 0U) {
-		return igvm_fail(err, record, "VMSA lacks EFER.SVME or CR4.MCE, which KVM sets");
+	if ((load64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U) {
+		return igvm_fail(err, record, "VMSA lacks EFER.SVME, which KVM sets");
+	}
+	if ((load64(vmsa, VMSA_CR4_OFF) & 0x40U) == 0U) {
+		return igvm_fail(err, record, "VMSA lacks CR4.MCE, which KVM sets");
 	}
 	return true;
 }
@@ -198,6 +200,7 @@ static bool continues_run(const struct walk *w, size_t i)
 	struct igvm_page_data a = page_data(&w->f->records[w->run_last]);
 	struct igvm_page_data b = page_data(&w->f->records[i]);
 
+	/* The parser keeps every page below 2^64: a.gpa + IGVM_PAGE does not wrap to 0. */
 	return a.flags == b.flags && a.data_type == b.data_type &&
 	       a.compatibility_mask == b.compatibility_mask &&
 	       (a.file_offset == 0U) == (b.file_offset == 0U) && b.gpa == a.gpa + IGVM_PAGE;
@@ -260,10 +263,14 @@ static bool parameter_area(struct walk *w, const struct igvm_record *r)
 	struct igvm_parameter_area pa;
 
 	memcpy(&pa, r->body, sizeof(pa));
-	if (pa.number_of_bytes > MAX_AREA_BYTES || w->area_count == MAX_AREAS) {
+	if (pa.number_of_bytes > MAX_AREA_BYTES) {
 		return igvm_fail(w->err, r->offset,
-				 "parameter area of %llu bytes: too large or too many",
-				 (unsigned long long)pa.number_of_bytes);
+				 "PARAMETER_AREA %u: 0x%llx bytes, more than 16 MiB",
+				 pa.parameter_area_index, (unsigned long long)pa.number_of_bytes);
+	}
+	if (w->area_count == MAX_AREAS) {
+		return igvm_fail(w->err, r->offset, "PARAMETER_AREA %u: more than %u areas",
+				 pa.parameter_area_index, MAX_AREAS);
 	}
 	/* QEMU ignores an area's initial data: the area starts as zeros. */
 	struct area *a = &w->areas[w->area_count];
@@ -290,6 +297,7 @@ static bool parameter_insert(struct walk *w, const struct igvm_record *r)
 		return igvm_fail(w->err, r->offset, "insert of undeclared area %u",
 				 pi.parameter_area_index);
 	}
+	/* The parser refused an area reaching past 2^64: pi.gpa + off does not wrap. */
 	for (uint64_t off = 0; off < a->bytes; off += IGVM_PAGE) {
 		struct igvm_launch_page p = {
 			.event = IGVM_EV_PAGE,
@@ -504,9 +512,13 @@ static bool native_context(const struct igvm_file *f, const struct igvm_record *
 	uint16_t data =
 		(uint16_t)(ctx[IGVM_NATIVE_DATA_ATTR] | ctx[IGVM_NATIVE_DATA_ATTR + 1] << 8);
 
-	if ((code & 0xF00U) != 0U || (data & 0xF00U) != 0U) {
+	if ((code & 0xF00U) != 0U) {
 		return igvm_fail(err, r->offset,
-				 "native segment attributes 0x%x/0x%x: bits 11:8 set", code, data);
+				 "native code segment attributes 0x%x: bits 11:8 set", code);
+	}
+	if ((data & 0xF00U) != 0U) {
+		return igvm_fail(err, r->offset,
+				 "native data segment attributes 0x%x: bits 11:8 set", data);
 	}
 	return true;
 }

@@ -136,9 +136,34 @@ static int find_area(const struct walk *w, uint32_t index)
 }
 
 /* A directive's compatibility mask: non-zero and made of declared platforms only. */
-static bool mask_ok(const struct igvm_file *f, uint32_t mask)
+static bool check_mask(const struct igvm_file *f, const struct igvm_record *r, uint32_t mask,
+		       struct igvm_error *err)
 {
-	return mask != 0U && (mask & ~f->platform_masks) == 0U;
+	if (mask == 0U) {
+		return igvm_fail(err, r->offset, "%s: compatibility mask 0 names no platform",
+				 igvm_type_name(r->type));
+	}
+	if ((mask & ~f->platform_masks) != 0U) {
+		return igvm_fail(err, r->offset,
+				 "%s: compatibility mask 0x%x names undeclared platforms 0x%x",
+				 igvm_type_name(r->type), mask, mask & ~f->platform_masks);
+	}
+	return true;
+}
+
+/* [gpa, gpa + size) must be addresses: a range that wraps past 2^64 would load its last
+ * pages at gpa 0 (and every later gpa + offset would wrap with it). */
+static bool check_range(const struct igvm_record *r, uint64_t gpa, uint64_t size,
+			struct igvm_error *err)
+{
+	uint64_t end = 0;
+
+	if (__builtin_add_overflow(gpa, size, &end)) {
+		return igvm_fail(err, r->offset, "%s: gpa 0x%llx + 0x%llx does not fit in 64 bits",
+				 igvm_type_name(r->type), (unsigned long long)gpa,
+				 (unsigned long long)size);
+	}
+	return true;
 }
 
 /* file_offset of a page-sized blob: inside the file-data section. */
@@ -155,20 +180,38 @@ static bool check_platform(struct igvm_file *f, struct walk *w, const struct igv
 	memcpy(&p, r->body, sizeof(p));
 	if (p.compatibility_mask == 0U ||
 	    (p.compatibility_mask & (p.compatibility_mask - 1U)) != 0U) {
+		return igvm_fail(
+			err, r->offset,
+			"SUPPORTED_PLATFORM: compatibility mask 0x%x must have exactly one bit",
+			p.compatibility_mask);
+	}
+	if ((p.compatibility_mask & f->platform_masks) != 0U) {
 		return igvm_fail(err, r->offset,
-				 "compatibility mask 0x%x must have exactly one bit",
+				 "SUPPORTED_PLATFORM: compatibility mask 0x%x declared twice",
 				 p.compatibility_mask);
 	}
-	if ((p.compatibility_mask & f->platform_masks) != 0U || p.platform_type > 6U ||
-	    (w->platform_types & (1U << p.platform_type)) != 0U) {
-		return igvm_fail(err, r->offset,
-				 "platform type %u or mask 0x%x declared twice or unknown",
-				 p.platform_type, p.compatibility_mask);
+	if (p.platform_type > 6U) {
+		return igvm_fail(err, r->offset, "SUPPORTED_PLATFORM: platform type %u unknown",
+				 p.platform_type);
 	}
-	if ((p.highest_vtl != 0U && p.highest_vtl != 2U) || p.platform_version != 1U ||
-	    (p.platform_type == IGVM_PLATFORM_NATIVE && p.shared_gpa_boundary != 0U)) {
-		return igvm_fail(err, r->offset, "invalid VTL %u, version %u or shared boundary",
-				 p.highest_vtl, p.platform_version);
+	if ((w->platform_types & (1U << p.platform_type)) != 0U) {
+		return igvm_fail(err, r->offset,
+				 "SUPPORTED_PLATFORM: platform type %u declared twice",
+				 p.platform_type);
+	}
+	if (p.highest_vtl != 0U && p.highest_vtl != 2U) {
+		return igvm_fail(err, r->offset, "SUPPORTED_PLATFORM: highest VTL %u, want 0 or 2",
+				 p.highest_vtl);
+	}
+	if (p.platform_version != 1U) {
+		return igvm_fail(err, r->offset, "SUPPORTED_PLATFORM: platform version %u, want 1",
+				 p.platform_version);
+	}
+	if (p.platform_type == IGVM_PLATFORM_NATIVE && p.shared_gpa_boundary != 0U) {
+		return igvm_fail(
+			err, r->offset,
+			"SUPPORTED_PLATFORM: native platform with shared GPA boundary 0x%llx",
+			(unsigned long long)p.shared_gpa_boundary);
 	}
 	f->platform_masks |= p.compatibility_mask;
 	w->platform_types |= 1U << p.platform_type;
@@ -181,20 +224,28 @@ static bool check_page_data(const struct igvm_file *f, const struct igvm_record 
 	struct igvm_page_data d;
 
 	memcpy(&d, r->body, sizeof(d));
-	if ((d.gpa & (IGVM_PAGE - 1U)) != 0U || !mask_ok(f, d.compatibility_mask)) {
-		return igvm_fail(err, r->offset,
-				 "gpa 0x%llx not page aligned or mask 0x%x undeclared",
-				 (unsigned long long)d.gpa, d.compatibility_mask);
+	if ((d.gpa & (IGVM_PAGE - 1U)) != 0U) {
+		return igvm_fail(err, r->offset, "PAGE_DATA: gpa 0x%llx not page aligned",
+				 (unsigned long long)d.gpa);
 	}
-	if ((d.flags & ~(IGVM_PAGE_DATA_FLAG_UNMEASURED | IGVM_PAGE_DATA_FLAG_SHARED)) != 0U ||
-	    d.data_type > IGVM_PAGE_DATA_CPUID_XF || d.reserved != 0U) {
-		return igvm_fail(err, r->offset,
-				 "flags 0x%x, data type %u or reserved 0x%x not accepted", d.flags,
-				 d.data_type, d.reserved);
+	if (!check_range(r, d.gpa, IGVM_PAGE, err) ||
+	    !check_mask(f, r, d.compatibility_mask, err)) {
+		return false;
+	}
+	uint32_t flags = IGVM_PAGE_DATA_FLAG_UNMEASURED | IGVM_PAGE_DATA_FLAG_SHARED;
+
+	if ((d.flags & ~flags) != 0U) {
+		return igvm_fail(err, r->offset, "PAGE_DATA: flags 0x%x not accepted", d.flags);
+	}
+	if (d.data_type > IGVM_PAGE_DATA_CPUID_XF) {
+		return igvm_fail(err, r->offset, "PAGE_DATA: data type %u unknown", d.data_type);
+	}
+	if (d.reserved != 0U) {
+		return igvm_fail(err, r->offset, "PAGE_DATA: reserved 0x%x not zero", d.reserved);
 	}
 	if (d.file_offset != 0U && !data_ok(f, d.file_offset, IGVM_PAGE)) {
 		return igvm_fail(err, r->offset,
-				 "file offset 0x%x is not a page inside the file data",
+				 "PAGE_DATA: file offset 0x%x is not a page inside the file data",
 				 d.file_offset);
 	}
 	return true;
@@ -210,12 +261,29 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 		struct igvm_parameter_area a;
 
 		memcpy(&a, r->body, sizeof(a));
-		if (a.number_of_bytes == 0U || (a.number_of_bytes & (IGVM_PAGE - 1U)) != 0U ||
-		    find_area(w, a.parameter_area_index) >= 0 || w->areas == MAX_AREAS ||
-		    (a.file_offset != 0U && !data_ok(f, a.file_offset, a.number_of_bytes))) {
-			return igvm_fail(err, r->offset,
-					 "parameter area %u: size, index or data invalid",
+		if (a.number_of_bytes == 0U) {
+			return igvm_fail(err, r->offset, "PARAMETER_AREA %u is empty",
 					 a.parameter_area_index);
+		}
+		if ((a.number_of_bytes & (IGVM_PAGE - 1U)) != 0U) {
+			return igvm_fail(err, r->offset,
+					 "PARAMETER_AREA %u: 0x%llx bytes is not whole pages",
+					 a.parameter_area_index,
+					 (unsigned long long)a.number_of_bytes);
+		}
+		if (find_area(w, a.parameter_area_index) >= 0) {
+			return igvm_fail(err, r->offset, "PARAMETER_AREA %u declared twice",
+					 a.parameter_area_index);
+		}
+		if (w->areas == MAX_AREAS) {
+			return igvm_fail(err, r->offset, "PARAMETER_AREA %u: more than %u areas",
+					 a.parameter_area_index, MAX_AREAS);
+		}
+		if (a.file_offset != 0U && !data_ok(f, a.file_offset, a.number_of_bytes)) {
+			return igvm_fail(
+				err, r->offset,
+				"PARAMETER_AREA %u: data at 0x%x is not inside the file data",
+				a.parameter_area_index, a.file_offset);
 		}
 		w->area_index[w->areas] = a.parameter_area_index;
 		w->area_bytes[w->areas] = a.number_of_bytes;
@@ -228,12 +296,25 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 		memcpy(&p, r->body, sizeof(p));
 		int a = find_area(w, p.parameter_area_index);
 
-		if ((p.gpa & (IGVM_PAGE - 1U)) != 0U || !mask_ok(f, p.compatibility_mask) ||
-		    a < 0 || w->area_inserted[a]) {
+		if ((p.gpa & (IGVM_PAGE - 1U)) != 0U) {
 			return igvm_fail(err, r->offset,
-					 "parameter insert of area %u: undeclared, inserted "
-					 "twice, or misaligned",
+					 "PARAMETER_INSERT of area %u: gpa 0x%llx not page aligned",
+					 p.parameter_area_index, (unsigned long long)p.gpa);
+		}
+		if (!check_mask(f, r, p.compatibility_mask, err)) {
+			return false;
+		}
+		if (a < 0) {
+			return igvm_fail(err, r->offset, "PARAMETER_INSERT of undeclared area %u",
 					 p.parameter_area_index);
+		}
+		if (w->area_inserted[a]) {
+			return igvm_fail(err, r->offset, "PARAMETER_INSERT: area %u inserted twice",
+					 p.parameter_area_index);
+		}
+		/* Every page of the area is loaded: the whole area must lie below 2^64. */
+		if (!check_range(r, p.gpa, w->area_bytes[a], err)) {
+			return false;
 		}
 		w->area_inserted[a] = true;
 		return true;
@@ -242,13 +323,24 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 		struct igvm_vp_context v;
 
 		memcpy(&v, r->body, sizeof(v));
-		if ((v.compatibility_mask & (v.compatibility_mask - 1U)) != 0U ||
-		    !mask_ok(f, v.compatibility_mask) || v.reserved != 0U ||
-		    !data_ok(f, v.file_offset, IGVM_PAGE)) {
+		if ((v.compatibility_mask & (v.compatibility_mask - 1U)) != 0U) {
 			return igvm_fail(err, r->offset,
-					 "VP context: mask 0x%x must be one platform's, data "
-					 "inside the file",
+					 "VP_CONTEXT: compatibility mask 0x%x must be one "
+					 "platform's",
 					 v.compatibility_mask);
+		}
+		if (!check_mask(f, r, v.compatibility_mask, err)) {
+			return false;
+		}
+		if (v.reserved != 0U) {
+			return igvm_fail(err, r->offset, "VP_CONTEXT: reserved 0x%x not zero",
+					 v.reserved);
+		}
+		if (!data_ok(f, v.file_offset, IGVM_PAGE)) {
+			return igvm_fail(err, r->offset,
+					 "VP_CONTEXT: file offset 0x%x is not a page inside the "
+					 "file data",
+					 v.file_offset);
 		}
 		return true;
 	}
@@ -256,18 +348,32 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 		struct igvm_required_memory m;
 
 		memcpy(&m, r->body, sizeof(m));
-		if ((m.gpa & (IGVM_PAGE - 1U)) != 0U ||
-		    (m.number_of_bytes & (IGVM_PAGE - 1U)) != 0U ||
-		    !mask_ok(f, m.compatibility_mask) || m.reserved != 0U || m.flags > 1U) {
+		if ((m.gpa & (IGVM_PAGE - 1U)) != 0U) {
 			return igvm_fail(err, r->offset,
-					 "required memory: misaligned, flags or reserved");
+					 "REQUIRED_MEMORY: gpa 0x%llx not page aligned",
+					 (unsigned long long)m.gpa);
+		}
+		if ((m.number_of_bytes & (IGVM_PAGE - 1U)) != 0U) {
+			return igvm_fail(err, r->offset,
+					 "REQUIRED_MEMORY: 0x%x bytes is not whole pages",
+					 m.number_of_bytes);
+		}
+		if (!check_range(r, m.gpa, m.number_of_bytes, err) ||
+		    !check_mask(f, r, m.compatibility_mask, err)) {
+			return false;
+		}
+		if (m.flags > 1U) {
+			return igvm_fail(err, r->offset, "REQUIRED_MEMORY: flags 0x%x not accepted",
+					 m.flags);
+		}
+		if (m.reserved != 0U) {
+			return igvm_fail(err, r->offset, "REQUIRED_MEMORY: reserved 0x%x not zero",
+					 m.reserved);
 		}
 		return true;
 	}
 	case IGVM_VHT_SNP_ID_BLOCK:
-		return mask_ok(f, load32(r->body, 0)) ||
-		       igvm_fail(err, r->offset, "ID block mask 0x%x undeclared",
-				 load32(r->body, 0));
+		return check_mask(f, r, load32(r->body, 0), err);
 	default: {
 		/* The parameter directives: an area declared and not yet inserted. */
 		struct igvm_parameter p;
@@ -275,12 +381,18 @@ static bool check_directive(const struct igvm_file *f, struct walk *w, const str
 		memcpy(&p, r->body, sizeof(p));
 		int a = find_area(w, p.parameter_area_index);
 
-		if (a < 0 || w->area_inserted[a] || p.byte_offset >= w->area_bytes[a]) {
-			return igvm_fail(err, r->offset,
-					 "%s: area %u undeclared, already inserted, or "
-					 "offset 0x%x outside it",
-					 igvm_type_name(r->type), p.parameter_area_index,
-					 p.byte_offset);
+		if (a < 0) {
+			return igvm_fail(err, r->offset, "%s: area %u undeclared",
+					 igvm_type_name(r->type), p.parameter_area_index);
+		}
+		if (w->area_inserted[a]) {
+			return igvm_fail(err, r->offset, "%s: area %u already inserted",
+					 igvm_type_name(r->type), p.parameter_area_index);
+		}
+		if (p.byte_offset >= w->area_bytes[a]) {
+			return igvm_fail(err, r->offset, "%s: offset 0x%x outside area %u",
+					 igvm_type_name(r->type), p.byte_offset,
+					 p.parameter_area_index);
 		}
 		return true;
 	}
@@ -297,18 +409,23 @@ static bool check_record(struct igvm_file *f, struct walk *w, const struct igvm_
 		struct igvm_guest_policy p;
 
 		memcpy(&p, r->body, sizeof(p));
-		return (mask_ok(f, p.compatibility_mask) && p.reserved == 0U) ||
-		       igvm_fail(err, r->offset, "guest policy: mask 0x%x or reserved",
-				 p.compatibility_mask);
+		if (!check_mask(f, r, p.compatibility_mask, err)) {
+			return false;
+		}
+		return p.reserved == 0U ||
+		       igvm_fail(err, r->offset, "GUEST_POLICY: reserved 0x%x not zero",
+				 p.reserved);
 	}
 	default:
 		return check_directive(f, w, r, err);
 	}
 }
 
-/* A page each PAGE_DATA and PARAMETER_INSERT occupies, to find two that overlap. */
+/* The pages a PAGE_DATA or PARAMETER_INSERT loads, [gpa, end), to find two that overlap:
+ * an insert loads every page of its area. The record checks keep end within 64 bits. */
 struct placed {
 	uint64_t gpa;
+	uint64_t end;
 	uint32_t mask;
 	uint32_t offset;
 };
@@ -320,7 +437,7 @@ static int by_gpa(const void *a, const void *b)
 	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa ? 1 : (x->offset < y->offset ? -1 : 1);
 }
 
-static bool check_overlaps(const struct igvm_file *f, struct igvm_error *err)
+static bool check_overlaps(const struct igvm_file *f, const struct walk *w, struct igvm_error *err)
 {
 	struct placed *p = calloc(f->count + 1U, sizeof(*p));
 	size_t n = 0;
@@ -332,20 +449,34 @@ static bool check_overlaps(const struct igvm_file *f, struct igvm_error *err)
 	for (size_t i = 0; i < f->count; i++) {
 		const struct igvm_record *r = &f->records[i];
 
-		if (r->type == IGVM_VHT_PAGE_DATA || r->type == IGVM_VHT_PARAMETER_INSERT) {
-			uint64_t gpa = 0;
-			uint32_t mask = load32(r->body + 8, 0);
-
-			memcpy(&gpa, r->body, sizeof(gpa));
-			p[n++] = (struct placed){ gpa, mask, r->offset };
+		if (r->type != IGVM_VHT_PAGE_DATA && r->type != IGVM_VHT_PARAMETER_INSERT) {
+			continue;
 		}
+		uint64_t gpa = load64(r->body, 0);
+		uint64_t size = IGVM_PAGE;
+
+		if (r->type == IGVM_VHT_PARAMETER_INSERT) {
+			size = w->area_bytes[find_area(w, load32(r->body, 12))];
+		}
+		p[n++] = (struct placed){ gpa, gpa + size, load32(r->body, 8), r->offset };
 	}
 	qsort(p, n, sizeof(*p), by_gpa);
-	for (size_t i = 1; i < n && ok; i++) {
-		if (p[i].gpa == p[i - 1].gpa && (p[i].mask & p[i - 1].mask) != 0U) {
-			ok = igvm_fail(err, p[i].offset,
-				       "page 0x%llx already loaded by the record at 0x%x",
-				       (unsigned long long)p[i].gpa, p[i - 1].offset);
+	/* Platform by platform (a mask holds declared platforms only), the ranges in gpa
+	 * order: while none overlap, the one before reaches furthest, so a range starting
+	 * below its end overlaps it. */
+	for (uint32_t bit = 1; bit != 0U && ok; bit <<= 1) {
+		const struct placed *prev = NULL;
+
+		for (size_t i = 0; i < n && ok; i++) {
+			if ((p[i].mask & bit) == 0U) {
+				continue;
+			}
+			if (prev != NULL && p[i].gpa < prev->end) {
+				ok = igvm_fail(err, p[i].offset,
+					       "page 0x%llx already loaded by the record at 0x%x",
+					       (unsigned long long)p[i].gpa, prev->offset);
+			}
+			prev = &p[i];
 		}
 	}
 	free(p);
@@ -362,18 +493,22 @@ static bool parse_fixed_header(const uint8_t *buf, size_t len, struct igvm_file 
 		return igvm_fail(err, 0, "file of %zu bytes cannot be IGVM", len);
 	}
 	memcpy(h, buf, IGVM_FIXED_HEADER_V1);
-	if (h->magic != IGVM_MAGIC || (h->format_version != 1U && h->format_version != 2U)) {
-		return igvm_fail(err, 0, "bad magic 0x%x or version %u", h->magic,
-				 h->format_version);
+	if (h->magic != IGVM_MAGIC) {
+		return igvm_fail(err, 0, "bad magic 0x%x", h->magic);
+	}
+	if (h->format_version != 1U && h->format_version != 2U) {
+		return igvm_fail(err, 0x04, "format version %u, want 1 or 2", h->format_version);
 	}
 	f->header_size = h->format_version == 1U ? IGVM_FIXED_HEADER_V1 : IGVM_FIXED_HEADER_V2;
 	if (len < f->header_size) {
 		return igvm_fail(err, 0, "truncated fixed header");
 	}
 	memcpy(h, buf, f->header_size);
-	if (h->format_version == 2U && (h->architecture != 0U || h->page_size != IGVM_PAGE)) {
-		return igvm_fail(err, 0x18, "V2 architecture %u / page size %u not x64 / 4096",
-				 h->architecture, h->page_size);
+	if (h->format_version == 2U && h->architecture != 0U) {
+		return igvm_fail(err, 0x18, "V2 architecture %u, want 0 (x64)", h->architecture);
+	}
+	if (h->format_version == 2U && h->page_size != IGVM_PAGE) {
+		return igvm_fail(err, 0x1C, "V2 page size %u, want 4096", h->page_size);
 	}
 	uint64_t end = (uint64_t)h->variable_header_offset + h->variable_header_size;
 
@@ -381,10 +516,21 @@ static bool parse_fixed_header(const uint8_t *buf, size_t len, struct igvm_file 
 		return igvm_fail(err, 0x10, "total_file_size %u but the file has %zu bytes",
 				 h->total_file_size, len);
 	}
+	if (h->variable_header_offset < f->header_size) {
+		return igvm_fail(err, 0x08, "variable headers at 0x%x overlap the fixed header",
+				 h->variable_header_offset);
+	}
+	if ((h->variable_header_offset & 7U) != 0U) {
+		return igvm_fail(err, 0x08, "variable headers at 0x%x not 8-byte aligned",
+				 h->variable_header_offset);
+	}
+	if (end > len) {
+		return igvm_fail(err, 0x08, "variable headers [0x%x, +0x%x) end past the file",
+				 h->variable_header_offset, h->variable_header_size);
+	}
 	/* The file-data section must hold at least one byte (the reference parser's test). */
-	if (h->variable_header_offset < f->header_size || (h->variable_header_offset & 7U) != 0U ||
-	    end >= len) {
-		return igvm_fail(err, 0x08, "variable headers [0x%x, +0x%x) misplaced",
+	if (end == len) {
+		return igvm_fail(err, 0x08, "variable headers [0x%x, +0x%x) leave no file data",
 				 h->variable_header_offset, h->variable_header_size);
 	}
 	uint8_t fixed[IGVM_FIXED_HEADER_V2];
@@ -431,11 +577,19 @@ bool igvm_parse(const uint8_t *buf, size_t len, struct igvm_file *f, struct igvm
 		uint32_t want = body_size(r.type);
 		uint64_t next = ((uint64_t)off + 8U + r.length + 7U) & ~7ULL;
 
-		if (want == 0U || r.length != want || next > end) {
+		if (want == 0U) {
 			igvm_free(f);
-			return igvm_fail(err, off,
-					 "record type 0x%x (%s) with length %u: want %u, in bounds",
+			return igvm_fail(err, off, "record type 0x%x unknown", r.type);
+		}
+		if (r.length != want) {
+			igvm_free(f);
+			return igvm_fail(err, off, "record type 0x%x (%s) with length %u: want %u",
 					 r.type, igvm_type_name(r.type), r.length, want);
+		}
+		if (next > end) {
+			igvm_free(f);
+			return igvm_fail(err, off, "%s record runs past the variable headers",
+					 igvm_type_name(r.type));
 		}
 		if (section_of(r.type) < section) {
 			igvm_free(f);
@@ -461,7 +615,7 @@ bool igvm_parse(const uint8_t *buf, size_t len, struct igvm_file *f, struct igvm
 		return igvm_fail(err, f->header.variable_header_offset,
 				 "no SUPPORTED_PLATFORM record");
 	}
-	if (!check_overlaps(f, err)) {
+	if (!check_overlaps(f, &w, err)) {
 		igvm_free(f);
 		return false;
 	}

@@ -163,15 +163,33 @@ static bool svsm_start(struct sim_machine *m, const uint8_t *bsp_vmsa, uint64_t 
 	const uint8_t *params = launched(m, li.params, PAGE_SIZE);
 	const uint8_t *map = launched(m, li.memory_map, li.memory_map_size);
 
-	if (li.magic != LAUNCH_INFO_MAGIC || li.version != LAUNCH_INFO_VERSION || params == NULL ||
-	    map == NULL || !in_memory(m, li.svsm_base, li.svsm_size) || li.svsm_size < PAGE_SIZE) {
-		return fail(err, errlen, "no valid launch info (magic, version, parameters)");
+	if (li.magic != LAUNCH_INFO_MAGIC) {
+		return fail(err, errlen, "the launch info's magic is not Donjon's");
+	}
+	if (li.version != LAUNCH_INFO_VERSION) {
+		return fail(err, errlen, "the launch info's version is not 1");
+	}
+	if (params == NULL) {
+		return fail(err, errlen, "the launch info's parameter page was not launched");
+	}
+	if (map == NULL) {
+		return fail(err, errlen, "the launch info's memory map was not launched");
+	}
+	if (!in_memory(m, li.svsm_base, li.svsm_size)) {
+		return fail(err, errlen, "the launch info's SVSM range lies outside the machine");
+	}
+	if (li.svsm_size < PAGE_SIZE) {
+		return fail(err, errlen, "the launch info's SVSM range is smaller than a page");
 	}
 	uint32_t vcpus = load32(params, LAUNCH_PARAM_VCPUS_OFF);
 	uint64_t mem_size = memory_map_end(map, li.memory_map_size);
 
-	if (vcpus != m->vcpu_count || mem_size != m->mem_size) {
-		return fail(err, errlen, "the host's parameters disagree with the machine");
+	if (vcpus != m->vcpu_count) {
+		return fail(err, errlen, "the host's vCPU count parameter is not the machine's");
+	}
+	if (mem_size != m->mem_size) {
+		return fail(err, errlen,
+			    "the host's memory map does not end at the machine's size");
 	}
 	/* The guest's first VMSA: the top page of Donjon's range, not a launched page. */
 	uint64_t vmsa = li.svsm_base + li.svsm_size - PAGE_SIZE;

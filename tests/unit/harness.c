@@ -62,6 +62,17 @@ void test_expect_mem(const void *got, const void *want, unsigned long len, const
 	}
 }
 
+void test_expect_str(const char *got, const char *want, const char *expr, const char *file,
+		     int line)
+{
+	if (strcmp(got, want) != 0) {
+		char msg[512];
+
+		(void)snprintf(msg, sizeof(msg), "%s: got '%s', want '%s'", expr, got, want);
+		fail_line(file, line, msg);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned passed = 0;

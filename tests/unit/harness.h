@@ -11,6 +11,8 @@ void test_expect_u64(uint64_t got, uint64_t want, const char *expr, const char *
 void test_expect_true(bool ok, const char *expr, const char *file, int line);
 void test_expect_mem(const void *got, const void *want, unsigned long len, const char *expr,
 		     const char *file, int line);
+void test_expect_str(const char *got, const char *want, const char *expr, const char *file,
+		     int line);
 
 #define TEST(name)                                                                                 \
 	static void name(void);                                                                    \
@@ -24,5 +26,6 @@ void test_expect_mem(const void *got, const void *want, unsigned long len, const
 	test_expect_u64((uint64_t)(got), (uint64_t)(want), #got " == " #want, __FILE__, __LINE__)
 #define EXPECT_TRUE(x) test_expect_true((x), #x, __FILE__, __LINE__)
 #define EXPECT_MEM(got, want, len) test_expect_mem((got), (want), (len), #got, __FILE__, __LINE__)
+#define EXPECT_STR(got, want) test_expect_str((got), (want), #got, __FILE__, __LINE__)
 
 #endif

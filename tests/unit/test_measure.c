@@ -312,9 +312,9 @@ TEST(measure_follows_qemus_order_inserts_before_the_open_batch)
 	drop(&t);
 }
 
-/* A file that must be refused at record `at` with `words` in the message. */
+/* A file that must be refused at record `at` with exactly `message`. */
 static void expect_refused(struct file *t, const struct igvm_host *h, uint32_t at,
-			   const char *words)
+			   const char *message)
 {
 	struct events ev = { 0 };
 	struct igvm_error err;
@@ -323,7 +323,7 @@ static void expect_refused(struct file *t, const struct igvm_host *h, uint32_t a
 	EXPECT_TRUE(finish_file(t));
 	EXPECT_TRUE(!igvm_snp_launch(&t->f, h, record, &ev, &launch, &err));
 	EXPECT_EQ(err.offset, at);
-	EXPECT_TRUE(strstr(err.message, words) != NULL);
+	EXPECT_STR(err.message, message);
 	drop(t);
 }
 
@@ -337,23 +337,36 @@ TEST(measure_refuses_what_qemu_and_kvm_refuse)
 	good_vmsa(vmsa);
 	vmsa[0x3C8] = 1;
 	at = add_vmsa(&t, VMSA_GPA, 0, vmsa);
-	expect_refused(&t, &host1, at, "byte 0x3c8");
+	expect_refused(&t, &host1, at,
+		       "VMSA byte 0x3c8 is set but QEMU does not synchronise it with KVM (QEMU "
+		       "refuses the file)");
 
 	start(&t); /* KVM's VMSA address is fixed */
 	good_vmsa(vmsa);
 	at = add_vmsa(&t, 0xFFFFF000, 0, vmsa);
-	expect_refused(&t, &host1, at, "KVM's is 0xfffffffff000");
+	expect_refused(&t, &host1, at, "VMSA gpa 0xfffff000: KVM's is 0xfffffffff000");
 
 	start(&t); /* no SNPActive */
 	good_vmsa(vmsa);
 	store64(vmsa, VMSA_SEV_FEATURES_OFF, 0);
 	at = add_vmsa(&t, VMSA_GPA, 0, vmsa);
-	expect_refused(&t, &host1, at, "SNPActive");
+	expect_refused(&t, &host1, at, "VMSA sev_features 0x0 lack SNPActive");
+
+	start(&t); /* KVM sets EFER.SVME and CR4.MCE: a VMSA without either is refused */
+	good_vmsa(vmsa);
+	store64(vmsa, VMSA_EFER_OFF, 0);
+	at = add_vmsa(&t, VMSA_GPA, 0, vmsa);
+	expect_refused(&t, &host1, at, "VMSA lacks EFER.SVME, which KVM sets");
+	start(&t);
+	good_vmsa(vmsa);
+	store64(vmsa, VMSA_CR4_OFF, 0);
+	at = add_vmsa(&t, VMSA_GPA, 0, vmsa);
+	expect_refused(&t, &host1, at, "VMSA lacks CR4.MCE, which KVM sets");
 
 	start(&t); /* a VMSA for a vCPU the host does not have */
 	good_vmsa(vmsa);
 	at = add_vmsa(&t, VMSA_GPA, 1, vmsa);
-	expect_refused(&t, &host1, at, "vCPU 1, but the host has 1");
+	expect_refused(&t, &host1, at, "VP context for vCPU 1, but the host has 1");
 
 	start(&t); /* a directive QEMU has no handler for */
 	struct igvm_parameter_area area = { IGVM_PAGE, 1, 0 };
@@ -361,11 +374,51 @@ TEST(measure_refuses_what_qemu_and_kvm_refuse)
 
 	add(&t, IGVM_VHT_PARAMETER_AREA, &area, sizeof(area));
 	at = add(&t, IGVM_VHT_COMMAND_LINE, &cl, sizeof(cl));
-	expect_refused(&t, &host1, at, "no handler for COMMAND_LINE");
+	expect_refused(&t, &host1, at, "QEMU's loader has no handler for COMMAND_LINE");
+
+	start(&t); /* a parameter area larger than the launch takes */
+	struct igvm_parameter_area big = { (16ULL << 20) + IGVM_PAGE, 1, 0 };
+
+	at = add(&t, IGVM_VHT_PARAMETER_AREA, &big, sizeof(big));
+	expect_refused(&t, &host1, at, "PARAMETER_AREA 1: 0x1001000 bytes, more than 16 MiB");
 
 	start(&t); /* no BSP context at all */
 	add_page(&t, 0x0, SNP, IGVM_PAGE_DATA_NORMAL, 0, NULL);
-	expect_refused(&t, &host1, 0, "no SEV-SNP VP context");
+	expect_refused(&t, &host1, 0, "no SEV-SNP VP context for vCPU 0");
+}
+
+/* A file whose native VP context is ctx (vCPU vp) must fail QEMU's native checks with
+ * exactly message. */
+static void expect_native_refused(const uint8_t *ctx, uint16_t vp, const char *message)
+{
+	struct file t;
+	struct igvm_vp_context v = { 0, NATIVE, 0, vp, 0 };
+	struct igvm_error err;
+
+	start(&t);
+	uint32_t at = add(&t, IGVM_VHT_VP_CONTEXT, &v, sizeof(v));
+
+	EXPECT_TRUE(igvm_writer_add_data(t.w, 12, ctx, IGVM_PAGE, IGVM_PAGE));
+	EXPECT_TRUE(finish_file(&t));
+	EXPECT_TRUE(!igvm_native_check(&t.f, &err));
+	EXPECT_EQ(err.offset, at);
+	EXPECT_STR(err.message, message);
+	drop(&t);
+}
+
+TEST(measure_native_check_refuses_what_qemu_refuses)
+{
+	uint8_t ctx[IGVM_PAGE] = { 0 };
+
+	expect_native_refused(ctx, 1, "native VP context for vCPU 1: QEMU takes vCPU 0 only");
+	ctx[IGVM_NATIVE_CTX_SIZE] = 1;
+	expect_native_refused(ctx, 0, "native VP context: non-zero byte at 0xe8");
+	ctx[IGVM_NATIVE_CTX_SIZE] = 0;
+	ctx[IGVM_NATIVE_CODE_ATTR + 1] = 0x01;
+	expect_native_refused(ctx, 0, "native code segment attributes 0x100: bits 11:8 set");
+	ctx[IGVM_NATIVE_CODE_ATTR + 1] = 0;
+	ctx[IGVM_NATIVE_DATA_ATTR + 1] = 0x0F;
+	expect_native_refused(ctx, 0, "native data segment attributes 0xf00: bits 11:8 set");
 }
 
 TEST(measure_id_block_signs_and_is_checked)

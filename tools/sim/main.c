@@ -12,22 +12,98 @@
 #include "igvm_file.h"
 #include "machine.h"
 
-#define MAX_ARGS 16
 #define MAX_IO 65536U
+/* writeq's values: one page, a whole PVALIDATE list of 510 entries with its header. */
+#define WRITEQ_MAX 512U
+/* The words a line may hold: writeq's, with its name and GPA. */
+#define MAX_WORDS (WRITEQ_MAX + 2U)
 
 static struct sim_machine *machine;
 static bool quiet;
 
-static bool parse_u64(const char *s, uint64_t *out)
+static int hex_nibble(char c)
 {
-	char *end = NULL;
-
-	if (s == NULL || *s == '\0' || *s == '-') {
-		return false;
+	if (c >= '0' && c <= '9') {
+		return c - '0';
 	}
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno == 0 && *end == '\0';
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
+enum number { NUMBER_OK, NUMBER_BAD, NUMBER_TOO_BIG };
+
+/* A number is hex with 0x or decimal, nothing else: strtoull would also take octal (010
+ * as 8), blanks, a sign, "0x" without digits and stop at the first bad character. A
+ * decimal with leading zeros is still decimal (010 is 10). */
+static enum number parse_number(const char *s, uint64_t *out)
+{
+	unsigned base = 10;
+	bool too_big = false;
+	uint64_t v = 0;
+
+	*out = 0;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (*s == '\0') {
+		return NUMBER_BAD;
+	}
+	for (; *s != '\0'; s++) {
+		int digit = base == 16U ? hex_nibble(*s) : (*s >= '0' && *s <= '9' ? *s - '0' : -1);
+
+		if (digit < 0) {
+			return NUMBER_BAD;
+		}
+		too_big = too_big || __builtin_mul_overflow(v, base, &v) ||
+			  __builtin_add_overflow(v, (unsigned)digit, &v);
+	}
+	if (too_big) {
+		return NUMBER_TOO_BIG;
+	}
+	*out = v;
+	return NUMBER_OK;
+}
+
+/* Echoes a word of the input, quoted: at most EXCERPT_MAX bytes (then ...), every byte
+ * that is not printable ASCII, and the backslash, as \xNN. A line can then neither flood
+ * the answer nor send the terminal an escape sequence. */
+#define EXCERPT_MAX 32U
+
+static void print_excerpt(FILE *out, const char *s)
+{
+	size_t len = strlen(s);
+
+	(void)fputc('\'', out);
+	for (size_t i = 0; i < len && i < EXCERPT_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20U || c > 0x7eU || c == '\\') {
+			(void)fprintf(out, "\\x%02x", c);
+		} else {
+			(void)fputc(c, out);
+		}
+	}
+	(void)fputs(len > EXCERPT_MAX ? "'..." : "'", out);
+}
+
+/* Parses a number argument; on failure answers the command with ERR saying why. */
+static bool parse_arg(const char *s, uint64_t *out)
+{
+	enum number n = parse_number(s, out);
+
+	if (n == NUMBER_OK) {
+		return true;
+	}
+	printf("ERR bad number ");
+	print_excerpt(stdout, s);
+	printf(n == NUMBER_TOO_BIG ? ": more than 64 bits\n" : ": hex with 0x, or decimal\n");
+	return false;
 }
 
 static bool parse_size(const char *s, uint64_t *out)
@@ -59,7 +135,7 @@ static bool parse_size(const char *s, uint64_t *out)
 	if (shift != 0U) {
 		buf[len - 1] = '\0';
 	}
-	if (!parse_u64(buf, out) || *out > (UINT64_MAX >> shift)) {
+	if (parse_number(buf, out) != NUMBER_OK || *out > (UINT64_MAX >> shift)) {
 		return false;
 	}
 	*out <<= shift;
@@ -71,26 +147,17 @@ static bool parse_vcpu(const char *s, unsigned *out)
 {
 	uint64_t v = 0;
 
-	if (!parse_u64(s, &v) || v >= machine->vcpu_count) {
-		printf("ERR no vCPU '%s' (0 to %u)\n", s, machine->vcpu_count - 1U);
+	if (!parse_arg(s, &v)) {
+		return false;
+	}
+	if (v >= machine->vcpu_count) {
+		printf("ERR no vCPU ");
+		print_excerpt(stdout, s);
+		printf(" (0 to %u)\n", machine->vcpu_count - 1U);
 		return false;
 	}
 	*out = (unsigned)v;
 	return true;
-}
-
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
 }
 
 static size_t parse_hex_bytes(const char *s, uint8_t *out, size_t max)
@@ -176,9 +243,11 @@ static void cmd_write(int argc, char **argv)
 	uint64_t gpa = 0;
 	size_t len = 0;
 
-	if (argc != 3 || !parse_u64(argv[1], &gpa) ||
-	    (len = parse_hex_bytes(argv[2], buf, sizeof(buf))) == 0) {
+	if (argc != 3 || (len = parse_hex_bytes(argv[2], buf, sizeof(buf))) == 0) {
 		printf("ERR usage: write GPA HEXBYTES (at most %u bytes)\n", MAX_IO);
+		return;
+	}
+	if (!parse_arg(argv[1], &gpa)) {
 		return;
 	}
 	const char *fault = sim_guest_write(machine, SIM_GUEST_VMPL, gpa_init(gpa), buf, len);
@@ -192,8 +261,10 @@ static void cmd_read(int argc, char **argv)
 	uint64_t gpa = 0;
 	uint64_t len = 0;
 
-	if (argc != 3 || !parse_u64(argv[1], &gpa) || !parse_u64(argv[2], &len) || len == 0 ||
-	    len > MAX_IO) {
+	if (argc == 3 && (!parse_arg(argv[1], &gpa) || !parse_arg(argv[2], &len))) {
+		return;
+	}
+	if (argc != 3 || len == 0 || len > MAX_IO) {
 		printf("ERR usage: read GPA LEN (LEN 1 to %u)\n", MAX_IO);
 		return;
 	}
@@ -211,17 +282,19 @@ static void cmd_read(int argc, char **argv)
 /* writeq GPA V...: 64-bit little-endian values, as the guest would store them. */
 static void cmd_writeq(int argc, char **argv)
 {
+	static uint64_t vals[WRITEQ_MAX];
 	uint64_t gpa = 0;
-	uint64_t vals[MAX_ARGS];
 	int n = argc - 2;
 
-	if (argc < 3 || !parse_u64(argv[1], &gpa)) {
-		printf("ERR usage: writeq GPA VALUE...\n");
+	if (n < 1 || n > (int)WRITEQ_MAX) {
+		printf("ERR usage: writeq GPA VALUE... (1 to %u values)\n", WRITEQ_MAX);
+		return;
+	}
+	if (!parse_arg(argv[1], &gpa)) {
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		if (!parse_u64(argv[i + 2], &vals[i])) {
-			printf("ERR usage: writeq GPA VALUE...\n");
+		if (!parse_arg(argv[i + 2], &vals[i])) {
 			return;
 		}
 	}
@@ -236,8 +309,11 @@ static void cmd_readq(int argc, char **argv)
 	uint64_t gpa = 0;
 	uint64_t v = 0;
 
-	if (argc != 2 || !parse_u64(argv[1], &gpa)) {
+	if (argc != 2) {
 		printf("ERR usage: readq GPA\n");
+		return;
+	}
+	if (!parse_arg(argv[1], &gpa)) {
 		return;
 	}
 	const char *fault = sim_guest_read(machine, SIM_GUEST_VMPL, gpa_init(gpa), &v, sizeof(v));
@@ -263,8 +339,7 @@ static void cmd_call(int argc, char **argv)
 		return;
 	}
 	for (int i = 0; i < 5; i++) {
-		if (!parse_u64(argv[i + 2], &v[i])) {
-			printf("ERR usage: call VCPU RAX RCX RDX R8 R9\n");
+		if (!parse_arg(argv[i + 2], &v[i])) {
 			return;
 		}
 	}
@@ -298,8 +373,11 @@ static void cmd_rmp(int argc, char **argv)
 	uint64_t gpa = 0;
 	struct rmp_entry e;
 
-	if (argc != 2 || !parse_u64(argv[1], &gpa)) {
+	if (argc != 2) {
 		printf("ERR usage: rmp GPA\n");
+		return;
+	}
+	if (!parse_arg(argv[1], &gpa)) {
 		return;
 	}
 	if (!sim_rmp_entry(machine, gpa_init(gpa), &e)) {
@@ -336,8 +414,11 @@ static void cmd_psc(int argc, char **argv)
 			op = i;
 		}
 	}
-	if (argc != 4 || !parse_u64(argv[1], &gpa) || op < 0 || !parse_page_size(argv[3], &size)) {
+	if (argc != 4 || op < 0 || !parse_page_size(argv[3], &size)) {
 		printf("ERR usage: psc GPA private|shared|psmash 4k|2m\n");
+		return;
+	}
+	if (!parse_arg(argv[1], &gpa)) {
 		return;
 	}
 	const char *err = sim_host_psc(machine, gpa_init(gpa), size, op_values[op]);
@@ -350,11 +431,11 @@ static void cmd_apcreate(int argc, char **argv)
 	unsigned vcpu = 0;
 	uint64_t vmsa = 0;
 
-	if (argc != 3 || !parse_u64(argv[2], &vmsa)) {
+	if (argc != 3) {
 		printf("ERR usage: apcreate VCPU VMSA\n");
 		return;
 	}
-	if (!parse_vcpu(argv[1], &vcpu)) {
+	if (!parse_vcpu(argv[1], &vcpu) || !parse_arg(argv[2], &vmsa)) {
 		return;
 	}
 	const char *err = sim_host_ap_create(machine, vcpu, gpa_init(vmsa));
@@ -382,13 +463,19 @@ static void cmd_chipkey(int argc, char **argv)
 	FILE *f = fopen(argv[1], "w");
 
 	if (f == NULL) {
-		printf("ERR cannot write %s: %s\n", argv[1], strerror(errno));
+		int e = errno;
+
+		printf("ERR cannot write ");
+		print_excerpt(stdout, argv[1]);
+		printf(": %s\n", strerror(e));
 		return;
 	}
 	bool ok = psp_export_chip_key(&machine->psp, f);
 
 	if (fclose(f) != 0 || !ok) {
-		printf("ERR cannot write %s\n", argv[1]);
+		printf("ERR cannot write ");
+		print_excerpt(stdout, argv[1]);
+		printf("\n");
 		return;
 	}
 	printf("OK\n");
@@ -456,22 +543,34 @@ static void cmd_report(int argc, char **argv)
 	printf("OK\n");
 }
 
-/* One command line; false for quit. */
-static bool run_line(char *line)
+/* Splits line into words, up to a word starting with '#': a comment to the end of the line.
+ * At most max + 1 words are kept, so a command told more than max knows it got too many
+ * and every argv[i] below the count is a word. */
+static int split_words(char *line, char **argv, unsigned max)
 {
-	char *argv[MAX_ARGS + 1];
-	int argc = 0;
+	unsigned n = 0;
 	char *save = NULL;
 
-	for (char *tok = strtok_r(line, " \t\r\n", &save); tok != NULL;
+	for (char *tok = strtok_r(line, " \t\r\n", &save); tok != NULL && tok[0] != '#' && n <= max;
 	     tok = strtok_r(NULL, " \t\r\n", &save)) {
-		if (argc == MAX_ARGS) {
-			printf("ERR too many arguments\n");
-			return true;
-		}
-		argv[argc++] = tok;
+		argv[n++] = tok;
 	}
-	if (argc == 0 || argv[0][0] == '#') {
+	return (int)n;
+}
+
+/* One command line of len bytes; false for quit. */
+static bool run_line(char *line, size_t len)
+{
+	char *argv[MAX_WORDS + 1];
+
+	/* The C string would end at the NUL: the command would not be the line. */
+	if (memchr(line, '\0', len) != NULL) {
+		printf("ERR NUL byte in the line\n");
+		return true;
+	}
+	int argc = split_words(line, argv, MAX_WORDS);
+
+	if (argc == 0) {
 		return true;
 	}
 	const char *cmd = argv[0];
@@ -505,9 +604,10 @@ static bool run_line(char *line)
 	} else if (strcmp(cmd, "report") == 0) {
 		cmd_report(argc, argv);
 	} else {
-		printf("ERR unknown command '%s' (info, caa, write, read, writeq, readq, call, "
-		       "rmp, psc, apcreate, measurement, chipkey, report, quit)\n",
-		       cmd);
+		printf("ERR unknown command ");
+		print_excerpt(stdout, cmd);
+		printf(" (info, caa, write, read, writeq, readq, call, rmp, psc, apcreate, "
+		       "measurement, chipkey, report, quit)\n");
 	}
 	return true;
 }
@@ -545,13 +645,19 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'm':
 			if (!parse_size(optarg, &mem)) {
-				(void)fprintf(stderr, "donjon-sim: bad --mem '%s'\n", optarg);
+				(void)fputs("donjon-sim: bad --mem ", stderr);
+				print_excerpt(stderr, optarg);
+				(void)fputs("\n", stderr);
 				return 2;
 			}
 			break;
 		case 'v':
-			if (!parse_u64(optarg, &vcpus) || vcpus > SVSM_MAX_VCPUS) {
-				(void)fprintf(stderr, "donjon-sim: bad --vcpus '%s'\n", optarg);
+			/* One answer for every refusal: zero, too many, not a number. */
+			if (parse_number(optarg, &vcpus) != NUMBER_OK || vcpus == 0U ||
+			    vcpus > SVSM_MAX_VCPUS) {
+				(void)fputs("donjon-sim: bad --vcpus ", stderr);
+				print_excerpt(stderr, optarg);
+				(void)fprintf(stderr, ": want 1 to %u\n", SVSM_MAX_VCPUS);
 				return 2;
 			}
 			break;
@@ -612,9 +718,10 @@ int main(int argc, char **argv)
 	(void)setvbuf(stdout, NULL, _IOLBF, 0);
 	char *line = NULL;
 	size_t cap = 0;
+	ssize_t len = 0;
 
-	while (getline(&line, &cap, script_file != NULL ? script_file : stdin) != -1 &&
-	       run_line(line)) {
+	while ((len = getline(&line, &cap, script_file != NULL ? script_file : stdin)) != -1 &&
+	       run_line(line, (size_t)len)) {
 	}
 	free(line);
 	if (script_file != NULL) {
