@@ -5,6 +5,7 @@
 #include <donjon/svsm_abi.h>
 #include <donjon/vmsa.h>
 
+#include "mm/deposit.h"
 #include "mm/pageops.h"
 #include "mm/pagestate.h"
 
@@ -14,9 +15,16 @@ struct spinlock svsm_lock = { ATOMIC_FLAG_INIT };
 /* Scratch for building the guest's secrets page; used only by svsm_init. */
 static uint8_t secrets_buf[PAGE_SIZE];
 
+/* The core's tables in the state memory the launch hands it: the page tracking, then the
+ * deposit pool's counts (8-byte aligned). */
+static size_t pagestate_part(uint64_t mem_size)
+{
+	return (pagestate_table_size(mem_size >> PAGE_SHIFT) + 7U) & ~(size_t)7U;
+}
+
 size_t svsm_state_size(uint64_t mem_size)
 {
-	return pagestate_table_size(mem_size >> PAGE_SHIFT);
+	return pagestate_part(mem_size) + deposit_table_size(mem_size >> PAGE_SHIFT);
 }
 
 static bool in_svsm_range(gpa_t gpa)
@@ -98,12 +106,12 @@ bool svsm_init(const struct svsm_boot *b)
 		.secrets = b->secrets,
 	};
 	pagestate_init(b->state, b->mem_size >> PAGE_SHIFT);
+	deposit_init((uint8_t *)b->state + pagestate_part(b->mem_size), b->mem_size >> PAGE_SHIFT);
 	pagestate_set_owner(b->svsm_base, b->svsm_size, PAGE_SVSM);
 	for (uint64_t off = 0; off < b->svsm_size; off += PAGE_SIZE) {
 		pagestate_set_validated(gpa_init(gpa_val(b->svsm_base) + off), PAGE_4K, true);
 	}
 	vcpu_table_init(b->vcpu_count);
-	deposit_pool_init();
 
 	if (!in_svsm_range(b->secrets) ||
 	    !svsmmem_copy_in(gpa_init(gpa_val(b->vcpus[0].vmsa) + VMSA_SEV_FEATURES_OFF),
@@ -113,6 +121,8 @@ bool svsm_init(const struct svsm_boot *b)
 	for (unsigned i = 0; i < b->startup_vcpu_count; i++) {
 		const struct svsm_vcpu_boot *v = &b->vcpus[i];
 
+		/* The table has room for every startup vCPU (SVSM_MAX_VCPUS < VCPU_RECORDS_MAX);
+		 * the check guards the bound anyway. */
 		if (!gpa_is_aligned(v->vmsa, PAGE_SIZE) || !in_svsm_range(v->vmsa) ||
 		    !adopt_guest_page(v->caa, PAGE_CA) ||
 		    vcpu_add(v->vmsa, v->caa, i, (uint8_t)b->guest_vmpl, true) == NULL) {
@@ -157,6 +167,21 @@ gpa_t svsm_vcpu_caa(unsigned apic_id)
 	return caa;
 }
 
+/* Spec 58019 section 5: while the SVSM handles a vCPU's exit, that VMSA's EFER.SVME is
+ * clear, so that the host cannot run it again meanwhile (on SNP the guest's VMSA is not in
+ * use while VMPL0 runs). False if the VMSA cannot be reached. */
+static bool vmsa_set_runnable(gpa_t vmsa, bool runnable)
+{
+	gpa_t efer_gpa = gpa_init(gpa_val(vmsa) + VMSA_EFER_OFF);
+	uint64_t efer = 0;
+
+	if (!svsmmem_copy_in(efer_gpa, &efer, sizeof(efer))) {
+		return false;
+	}
+	efer = runnable ? efer | EFER_SVME : efer & ~EFER_SVME;
+	return svsmmem_copy_out(efer_gpa, &efer, sizeof(efer));
+}
+
 static enum svsm_exit_result handle_locked(struct vcpu_rec *rec, struct svsm_regs *regs)
 {
 	struct svsm_call call = {
@@ -168,8 +193,12 @@ static enum svsm_exit_result handle_locked(struct vcpu_rec *rec, struct svsm_reg
 	uint8_t pending = 0;
 	uint32_t result = 0;
 
+	if (!vmsa_set_runnable(rec->vmsa, false)) {
+		return SVSM_EXIT_SPURIOUS;
+	}
 	/* A calling area the SVSM cannot read means no request can be pending. */
 	if (!svsmmem_copy_in(caa, &pending, sizeof(pending)) || pending == 0U) {
+		(void)vmsa_set_runnable(rec->vmsa, true);
 		return SVSM_EXIT_SPURIOUS;
 	}
 	/* call_pending has only the values 0 and 1 (spec 58019, SVSM_ERR_INVALID_FORMAT). */
@@ -182,6 +211,8 @@ static enum svsm_exit_result handle_locked(struct vcpu_rec *rec, struct svsm_reg
 	if (call.vcpu_gone) {
 		return SVSM_EXIT_VCPU_GONE;
 	}
+	/* The VMSA was checked on entry and stays the SVSM's for the whole call. */
+	(void)vmsa_set_runnable(rec->vmsa, true);
 	regs->rax = result;
 	return SVSM_EXIT_RESUME;
 }

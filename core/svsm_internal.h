@@ -20,6 +20,9 @@ struct svsm_config {
 	unsigned guest_vmpl;
 	uint64_t sev_features; /* the startup vCPU's; CREATE_VCPU must match it */
 	gpa_t secrets;	       /* the PSP's secrets page (VMPCKs) */
+	/* The last sequence number used with VMPCK0 (core/attest): the PSP of a fresh
+	 * launch starts again from 0. */
+	uint64_t vmpck0_seqno;
 };
 
 extern struct svsm_config svsm_cfg;
@@ -35,8 +38,5 @@ struct svsm_call {
 /* Route a call to its protocol. Returns the 32-bit result for RAX. */
 uint32_t svsm_dispatch(struct svsm_call *call);
 uint32_t core_protocol_call(struct svsm_call *call, uint32_t call_id);
-
-/* Reset the deposited-memory pool (at init). */
-void deposit_pool_init(void);
 
 #endif

@@ -1,17 +1,19 @@
 /* COM1 console and formatted logging. */
 #include "console.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "io.h"
+#include "arch/x86/cpu.h"
 #include "lock.h"
 
 #define COM1 0x3F8
 #define GUEST_LOG_BUDGET 64U
 
 static enum log_level threshold = LOG_INFO;
-static unsigned guest_messages;
+/* Any CPU can log what its guest caused. */
+static atomic_uint guest_messages;
 /* One line at a time from any CPU. */
 static struct spinlock console_lock = { ATOMIC_FLAG_INIT };
 
@@ -192,11 +194,20 @@ void log_guest(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (guest_messages > GUEST_LOG_BUDGET) {
+	/* Checked before counting, so that the counter stops within a few of the budget
+	 * (one per CPU) and never wraps around to print again. */
+	if (atomic_load(&guest_messages) > GUEST_LOG_BUDGET) {
 		return;
 	}
-	if (guest_messages++ == GUEST_LOG_BUDGET) {
+	unsigned n = atomic_fetch_add(&guest_messages, 1U);
+
+	if (n > GUEST_LOG_BUDGET) {
+		return;
+	}
+	if (n == GUEST_LOG_BUDGET) {
+		spin_lock(&console_lock);
 		put_str("guest: further guest-caused messages suppressed\n");
+		spin_unlock(&console_lock);
 		return;
 	}
 	va_start(ap, fmt);

@@ -2,13 +2,8 @@
 #ifndef KERNEL_KERNEL_H
 #define KERNEL_KERNEL_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "hostif.h"
 
-/* The kernel maps memory 1:1 below 4 GiB. A pointer to [pa, pa + len), or NULL if the
- * range is not inside mapped RAM. */
-void *kernel_ptr(uint64_t pa, size_t len);
 bool kernel_ram_contains(uint64_t pa, uint64_t len);
 /* Firmware tables (ACPI) live outside usable RAM: a read-only pointer to any range below
  * 4 GiB except page 0, or NULL. */
@@ -16,11 +11,6 @@ const void *firmware_ptr(uint64_t pa, size_t len);
 
 /* "name+0xoff" for a kernel text address, or "?" (symbols are linked in a second pass). */
 const char *kernel_symbol(uint64_t addr, char *buf, size_t size);
-
-/* Leave QEMU through isa-debug-exit: exit code 33 when passed, 35 otherwise. */
-__attribute__((noreturn)) void kernel_exit(bool passed);
-
-unsigned this_cpu(void);
 
 extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[];
 extern char __rodata_start[], __rodata_end[], __data_start[], __data_end[];

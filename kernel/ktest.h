@@ -7,6 +7,5 @@
 
 /* Runs the tests whose names contain `filter` ("all" for every test). */
 bool ktest_run(const char *filter);
-const char *cmdline_get(const char *key);
 
 #endif

@@ -3,19 +3,13 @@
 #include <stdarg.h>
 
 #include "acpi.h"
+#include "arch/x86/cpu.h"
 #include "console.h"
-#include "harness.h"
-#include "io.h"
 #include "kernel.h"
 #include "ktest.h"
-#include "launch.h"
 #include "mm.h"
-#include "native.h"
-#include "smp.h"
-#include "svm.h"
+#include "native_api.h"
 #include "trap.h"
-
-#include <donjon/svsm.h>
 
 #define PVH_MAGIC 0x336EC578U
 #define E820_RAM 1U
@@ -190,75 +184,6 @@ __attribute__((noinline)) static void crash_on_purpose(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-/* The native platform: Donjon keeps the first 16 MiB and the guest gets the rest. Sets up
- * the RMP model, the SVM permission maps, the core's tables, the page allocator and the
- * nested page tables; fills lp (vCPU count still 1). */
-static void native_setup(struct native_launch_params *lp)
-{
-	uint64_t mem = mm_ram_top();
-	size_t state_size = svsm_state_size(mem);
-	uint64_t state = 0;
-
-	if (mem < 2 * NATIVE_SVSM_SIZE || !native_mm_init(mem) || !svm_reserve() ||
-	    (state = mm_reserve(state_size, NATIVE_SVSM_SIZE)) == 0U) {
-		log_msg(LOG_ERR, "not enough memory for Donjon and a guest (need 32 MiB or more)");
-		kernel_exit(false);
-	}
-	pmm_init(NATIVE_SVSM_SIZE);
-	if (!native_npt_init()) {
-		kernel_exit(false);
-	}
-	*lp = (struct native_launch_params){
-		.mem_size = mem,
-		.core_state = kernel_ptr(state, state_size),
-		.core_state_size = state_size,
-		.vcpu_count = 1,
-		.touch_gpa = 0x100000U,
-	};
-}
-
-void tm_native_setup(const struct native_launch_params *lp);
-
-/* test=core: the core's portable tests (tests/core) on this platform. */
-__attribute__((noreturn)) static void run_core_tests(void)
-{
-	struct native_launch_params lp;
-
-	native_setup(&lp);
-	tm_native_setup(&lp);
-	kernel_exit(ct_run("core-kernel") == 0U);
-}
-
-/* Runs the guest under SVM until it stops; the guest's verdict is the exit code. */
-__attribute__((noreturn)) static void run_guest(void)
-{
-	struct native_launch_params lp;
-	bool passed = false;
-
-	native_setup(&lp);
-	lp.vcpu_count = smp_start(native_ap_work);
-	log_msg(LOG_INFO, "%u CPU(s) online", lp.vcpu_count);
-	/* touch=unvalidated: the guest's last access goes to memory it never validated
-	 * instead of Donjon's. */
-	const char *touch = cmdline_get("touch");
-	const char *bench = cmdline_get("bench");
-
-	if (touch != NULL && touch[0] == 'u') {
-		lp.touch_gpa = GUEST_UNVALIDATED;
-	}
-	lp.guest_mode = bench == NULL	  ? GUEST_MODE_CHECKS
-			: bench[0] == 'b' ? GUEST_MODE_HALT
-					  : GUEST_MODE_TIME_CALLS;
-	if (!native_launch(&lp, &passed)) {
-		kernel_exit(false);
-	}
-	log_msg(LOG_INFO, "guest finished: %s", passed ? "passed" : "failed");
-	log_msg(LOG_INFO, "memory: image %lu KiB, tables %lu KiB, pages %lu KiB, in use %lu KiB",
-		mm_image_bytes() >> 10, mm_reserved_bytes() >> 10, pmm_used_pages() * 4U,
-		(mm_image_bytes() + mm_reserved_bytes() + pmm_used_pages() * 4096U) >> 10);
-	kernel_exit(passed);
-}
-
 void kmain(uint32_t start_info);
 
 void kmain(uint32_t start_info)
@@ -291,11 +216,11 @@ void kmain(uint32_t start_info)
 		kernel_exit(false);
 	}
 	if (test != NULL && test[0] == 'c' && test[1] == 'o' && test[2] == 'r' && test[3] == 'e') {
-		run_core_tests();
+		native_run_core_tests();
 	}
 	if (test != NULL) {
 		pmm_init(~0ULL);
 		kernel_exit(ktest_run(test));
 	}
-	run_guest();
+	native_run_guest();
 }

@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #include "console.h"
-#include "io.h"
+#include "arch/x86/cpu.h"
 #include "kernel.h"
 #include "lock.h"
 

@@ -5,7 +5,7 @@
 
 #include "acpi.h"
 #include "console.h"
-#include "io.h"
+#include "arch/x86/cpu.h"
 #include "kernel.h"
 #include "mm.h"
 #include "trap.h"

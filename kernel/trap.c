@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "arch/x86/cpu.h"
 #include "console.h"
 #include "kernel.h"
 
@@ -22,17 +23,6 @@ struct tss {
 	uint16_t iomap_base;
 } __attribute__((packed));
 _Static_assert(sizeof(struct tss) == 104, "64-bit TSS");
-
-struct idt_gate {
-	uint16_t offset_low;
-	uint16_t selector;
-	uint8_t ist;
-	uint8_t type;
-	uint16_t offset_mid;
-	uint32_t offset_high;
-	uint32_t reserved;
-} __attribute__((packed));
-_Static_assert(sizeof(struct idt_gate) == 16, "IDT gate");
 
 struct cpu_tables {
 	uint64_t gdt[5]; /* null, code, data, TSS (two slots) */

@@ -1,6 +1,9 @@
 /* Donjon's own attestation report: an SNP guest message (MSG_REPORT_REQ) to the PSP,
  * encrypted with VMPCK0 from the SVSM's secrets page, as Linux's sev-guest driver does it.
- * The PSP takes each sequence number once; a response must carry the next one. */
+ * The PSP takes each sequence number once; a response must carry the next one. A message
+ * the host did not deliver, or an answer that is not the PSP's, erases VMPCK0 (spec sheet
+ * svsm-abi.md 8.2; Linux's snp_disable_vmpck): the two sides may no longer agree on the
+ * sequence numbers, and no later message may be sealed under the key. */
 #include "svsm_internal.h"
 
 #include <donjon/crypto.h>
@@ -8,11 +11,10 @@
 #include <donjon/snp.h>
 #include <donjon/svsm_abi.h>
 
-/* The message pages the host carries to the PSP (on SNP: shared pages), and the last
- * sequence number used with VMPCK0. Guarded by svsm_lock. */
+/* The message pages the host carries to the PSP (on SNP: shared pages). Guarded by
+ * svsm_lock. */
 static uint8_t req_page[PAGE_SIZE];
 static uint8_t resp_page[PAGE_SIZE];
-static uint64_t vmpck0_seqno;
 
 static void seqno_iv(uint64_t seqno, uint8_t iv[CRYPTO_GCM_IV_SIZE])
 {
@@ -65,6 +67,28 @@ static bool open_response(const uint8_t key[32], uint64_t seqno, struct snp_repo
 				     resp_page);
 }
 
+static gpa_t vmpck0_gpa(void)
+{
+	return gpa_init(gpa_val(svsm_cfg.secrets) + SECRETS_VMPCK_OFF(0));
+}
+
+static bool key_is_empty(const uint8_t key[SECRETS_VMPCK_SIZE])
+{
+	uint8_t any = 0;
+
+	for (unsigned i = 0; i < SECRETS_VMPCK_SIZE; i++) {
+		any |= key[i];
+	}
+	return any == 0U;
+}
+
+static void vmpck0_erase(void)
+{
+	static const uint8_t zero[SECRETS_VMPCK_SIZE];
+
+	(void)svsmmem_copy_out(vmpck0_gpa(), zero, sizeof(zero));
+}
+
 enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
 					   uint8_t report[SNP_REPORT_SIZE], uint32_t *status)
 {
@@ -74,13 +98,13 @@ enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
 
 	*status = 0;
 	spin_lock(&svsm_lock);
-	if (!svsmmem_copy_in(gpa_init(gpa_val(svsm_cfg.secrets) + SECRETS_VMPCK_OFF(0)), key,
-			     sizeof(key)) ||
-	    vmpck0_seqno > UINT64_MAX - 2U) {
+	if (!svsmmem_copy_in(vmpck0_gpa(), key, sizeof(key)) || key_is_empty(key) ||
+	    svsm_cfg.vmpck0_seqno > UINT64_MAX - 2U) {
+		crypto_wipe(key, sizeof(key));
 		spin_unlock(&svsm_lock);
 		return SVSM_REPORT_NO_KEY;
 	}
-	uint64_t seqno = vmpck0_seqno + 1U;
+	uint64_t seqno = svsm_cfg.vmpck0_seqno + 1U;
 
 	if (!seal_request(key, user_data, seqno)) {
 		res = SVSM_REPORT_NO_KEY;
@@ -88,11 +112,16 @@ enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
 	}
 	/* The host sees the sealed request whatever it answers: both sequence numbers (the
 	 * GCM IVs) are spent now, so no later message reuses them with this key. */
-	vmpck0_seqno = seqno + 1U;
+	svsm_cfg.vmpck0_seqno = seqno + 1U;
 	*status = plat_guest_request(req_page, resp_page);
 	if (*status != SNP_FW_SUCCESS) {
+		/* The host says the PSP did not take it: the counts may now differ. */
+		vmpck0_erase();
 		res = SVSM_REPORT_FIRMWARE;
-	} else if (open_response(key, seqno + 1U, &rsp)) {
+	} else if (!open_response(key, seqno + 1U, &rsp)) {
+		vmpck0_erase();
+	} else {
+		/* An authentic answer: the PSP's own status, whatever it is, leaves the key. */
 		*status = rsp.status;
 		if (rsp.status != SNP_FW_SUCCESS) {
 			res = SVSM_REPORT_FIRMWARE;

@@ -19,6 +19,8 @@
 /* A copied-in list: header plus entries, at most one page. Guarded by the core lock. */
 static uint64_t list_entries[SVSM_LIST_MAX_ENTRIES];
 static uint8_t vmsa_copy[PAGE_SIZE];
+/* The permissions of a 2M deposit's pages before it, to give them back if it fails. */
+static uint8_t deposit_saved[PAGES_PER_2M][VMPL_COUNT];
 
 static uint32_t rmp_to_svsm(enum rmp_result r)
 {
@@ -29,6 +31,8 @@ static uint32_t rmp_to_svsm(enum rmp_result r)
 		return SVSM_ERR_PVALIDATE_FAIL_INPUT;
 	case RMP_FAIL_PERMISSION:
 		return SVSM_ERR_RMPADJUST_FAIL_PERMISSION;
+	case RMP_FAIL_INUSE:
+		return SVSM_ERR_DELETE_VCPU_FAIL_INUSE;
 	case RMP_FAIL_SIZEMISMATCH:
 		return SVSM_ERR_PVALIDATE_FAIL_SIZEMISMATCH;
 	case RMP_NO_UPDATE:
@@ -41,9 +45,11 @@ static uint32_t rmp_to_svsm(enum rmp_result r)
 }
 
 /* A guest page the caller may hand to the SVSM: inside guest memory, ordinary guest
- * memory (not the SVSM's, not a VMSA, CA or deposit), validated at 4K and writable by
- * the caller. */
-static bool is_callers_plain_page(const struct svsm_call *call, gpa_t gpa)
+ * memory (not the SVSM's, not a VMSA, CA or deposit), validated and writable by the
+ * caller. A calling area may lie in a 2M page (the spec asks only for 4K alignment, and
+ * Linux terminates if REMAP_CA fails); a page whose RMP entry changes (a VMSA, a
+ * deposit) must be validated at 4K, since RMPADJUST cannot change part of a 2M entry. */
+static bool is_callers_plain_page(const struct svsm_call *call, gpa_t gpa, bool any_size)
 {
 	if (!pagestate_range_valid(gpa, PAGE_SIZE)) {
 		return false;
@@ -51,7 +57,7 @@ static bool is_callers_plain_page(const struct svsm_call *call, gpa_t gpa)
 	struct page_info info = pagestate_get(gpa);
 	uint8_t rw = RMP_PERM_READ | RMP_PERM_WRITE;
 
-	return info.owner == PAGE_GUEST && info.validated && info.size == PAGE_4K &&
+	return info.owner == PAGE_GUEST && info.validated && (any_size || info.size == PAGE_4K) &&
 	       (info.perms[call->view.vmpl] & rw) == rw;
 }
 
@@ -74,7 +80,7 @@ static uint32_t core_remap_ca(struct svsm_call *call)
 		return SVSM_SUCCESS;
 	}
 	/* Guards the SVSM's pages, VMSAs and every other vCPU's calling area. */
-	if (!is_callers_plain_page(call, new_caa) ||
+	if (!is_callers_plain_page(call, new_caa, true) ||
 	    !svsmmem_copy_out(new_caa, &zero, sizeof(zero))) {
 		return SVSM_ERR_INVALID_ADDRESS;
 	}
@@ -259,17 +265,19 @@ static uint32_t core_create_vcpu(struct svsm_call *call)
 	uint64_t apic_id = call->regs->r8;
 	uint8_t vmpl = 0;
 
-	if (!gpa_is_aligned(vmsa, PAGE_SIZE) || !gpa_is_aligned(caa, PAGE_SIZE) ||
-	    apic_id >= vcpu_apic_count()) {
+	/* A 2 MiB-aligned VMSA page meets an SNP erratum (Linux and COCONUT avoid it too);
+	 * alignment errors are INVALID_PARAMETER. */
+	if (!gpa_is_aligned(vmsa, PAGE_SIZE) || gpa_is_aligned(vmsa, PAGE_SIZE_2M) ||
+	    !gpa_is_aligned(caa, PAGE_SIZE) || apic_id >= vcpu_apic_count()) {
 		return SVSM_ERR_INVALID_PARAMETER;
 	}
 	const struct vcpu_rec *cur = vcpu_current((unsigned)apic_id);
 	/* Linux re-onlining a CPU passes the calling area its old VMSA already uses. */
-	bool caa_ok = is_callers_plain_page(call, caa) ||
+	bool caa_ok = is_callers_plain_page(call, caa, true) ||
 		      (cur != NULL && gpa_pfn(cur->caa) == gpa_pfn(caa) &&
 		       pagestate_get(caa).owner == PAGE_CA && !vcpu_caa_in_use(caa, cur));
 
-	if (gpa_pfn(vmsa) == gpa_pfn(caa) || !is_callers_plain_page(call, vmsa) || !caa_ok) {
+	if (gpa_pfn(vmsa) == gpa_pfn(caa) || !is_callers_plain_page(call, vmsa, false) || !caa_ok) {
 		return SVSM_ERR_INVALID_ADDRESS;
 	}
 	if (!vcpu_has_room()) {
@@ -297,6 +305,7 @@ static uint32_t core_create_vcpu(struct svsm_call *call)
 		result = rmp_to_svsm(r);
 		goto out_restore;
 	}
+	/* vcpu_has_room() held above, under the same core lock: the table has a record. */
 	(void)vcpu_add(vmsa, caa, (uint32_t)apic_id, vmpl, false);
 	pagestate_set_owner(vmsa, PAGE_SIZE, PAGE_VMSA);
 	pagestate_set_owner(caa, PAGE_SIZE, PAGE_CA);
@@ -331,8 +340,9 @@ static uint32_t core_delete_vcpu(struct svsm_call *call)
 	if (!svsmmem_copy_out(efer_gpa, &cleared, sizeof(cleared))) {
 		return SVSM_ERR_INVALID_ADDRESS;
 	}
-	/* Another CPU may be running it: it must have left before the page changes hands. */
-	if (rec != call->vcpu && !plat_vmsa_stop(vmsa)) {
+	/* Another CPU may be running it, or this one may enter it again: neither may happen
+	 * once the page changes hands. */
+	if (!plat_vmsa_stop(vmsa)) {
 		(void)svsmmem_copy_out(efer_gpa, &efer, sizeof(efer));
 		return SVSM_ERR_DELETE_VCPU_FAIL_INUSE;
 	}
@@ -350,11 +360,11 @@ static uint32_t core_delete_vcpu(struct svsm_call *call)
 	return SVSM_SUCCESS;
 }
 
-/* SVSM_MEM_AVAILABLE in the startup vCPU's calling area tells the guest whether
- * WITHDRAW_MEM has pages to give back. */
+/* SVSM_MEM_AVAILABLE in the startup vCPU's calling area (spec 58019 Table 8), wherever
+ * REMAP_CA moved it, tells the guest whether WITHDRAW_MEM has pages to give back. */
 static void publish_mem_available(void)
 {
-	const struct vcpu_rec *bsp = vcpu_current(0);
+	const struct vcpu_rec *bsp = vcpu_boot();
 	uint8_t available = deposit_count() != 0U ? 1U : 0U;
 
 	if (bsp != NULL) {
@@ -364,36 +374,51 @@ static void publish_mem_available(void)
 	}
 }
 
-static uint32_t deposit_one(gpa_t list, uint64_t entry)
+/* Deposit one list entry, a 4K page or a 2M range, whole or not at all. Memory the guest
+ * validated as a 2M page cannot be deposited: WITHDRAW_MEM hands back 4 KiB pages, and
+ * RMPADJUST cannot give back part of a 2M RMP entry, so that is a request the SVSM cannot
+ * support. */
+static uint32_t deposit_one(const struct svsm_call *call, gpa_t list, uint64_t entry)
 {
 	enum page_size size = PAGE_4K;
 	gpa_t gpa = gpa_init(0);
 	uint32_t result = entry_target(entry, DEPOSIT_ENTRY_RESERVED, list, &gpa, &size);
+	uint64_t pages = page_size_bytes(size) >> PAGE_SHIFT;
+	uint8_t rw = RMP_PERM_READ | RMP_PERM_WRITE;
 
 	if (result != SVSM_SUCCESS) {
 		return result;
 	}
-	/* WITHDRAW_MEM hands back 4 KiB pages and RMPADJUST cannot split a 2M RMP entry,
-	 * so only 4K pages can be deposited. */
-	if (size != PAGE_4K) {
-		return SVSM_ERR_INVALID_PARAMETER;
-	}
-	struct page_info before = pagestate_get(gpa);
+	for (uint64_t i = 0; i < pages; i++) {
+		struct page_info info = pagestate_get(gpa_init(gpa_val(gpa) + i * PAGE_SIZE));
 
-	if (!before.validated || before.size != PAGE_4K) {
-		return SVSM_ERR_INVALID_ADDRESS;
+		if (!info.validated || (info.perms[call->view.vmpl] & rw) != rw) {
+			return SVSM_ERR_INVALID_ADDRESS;
+		}
+		if (info.size != PAGE_4K) {
+			return SVSM_ERR_INVALID_REQUEST;
+		}
 	}
-	enum rmp_result r = pageops_revoke(gpa, PAGE_4K);
+	/* Every page was validated at 4K and writable by the caller: take them one by one;
+	 * if one cannot be taken, give back those taken so far. */
+	for (uint64_t i = 0; i < pages; i++) {
+		gpa_t page = gpa_init(gpa_val(gpa) + i * PAGE_SIZE);
+		struct page_info before = pagestate_get(page);
+		enum rmp_result r = pageops_revoke(page, PAGE_4K);
 
-	if (r != RMP_SUCCESS) {
-		(void)pageops_restore(gpa, PAGE_4K, before.perms);
-		return rmp_to_svsm(r);
+		__builtin_memcpy(deposit_saved[i], before.perms, VMPL_COUNT);
+		if (r != RMP_SUCCESS) {
+			(void)pageops_restore(page, PAGE_4K, before.perms);
+			while (i-- > 0U) {
+				gpa_t back = gpa_init(gpa_val(gpa) + i * PAGE_SIZE);
+
+				deposit_remove(back);
+				(void)pageops_restore(back, PAGE_4K, deposit_saved[i]);
+			}
+			return rmp_to_svsm(r);
+		}
+		deposit_add(page);
 	}
-	if (!deposit_push(gpa)) {
-		(void)pageops_restore(gpa, PAGE_4K, before.perms);
-		return SVSM_ERR_INVALID_ADDRESS;
-	}
-	pagestate_set_owner(gpa, PAGE_SIZE, PAGE_DEPOSIT);
 	return SVSM_SUCCESS;
 }
 
@@ -409,7 +434,7 @@ static uint32_t core_deposit_mem(struct svsm_call *call)
 	uint16_t i = hdr.next;
 
 	while (i < hdr.entries) {
-		result = deposit_one(list, list_entries[i]);
+		result = deposit_one(call, list, list_entries[i]);
 		if (result != SVSM_SUCCESS) {
 			break;
 		}
@@ -440,17 +465,17 @@ static uint32_t core_withdraw_mem(struct svsm_call *call)
 	for (; n < count; n++) {
 		gpa_t page = gpa_init(0);
 
-		if (!deposit_pop(&page)) {
+		/* Only a page the tracking records as deposited, inside guest memory. */
+		if (!deposit_first(&page)) {
 			break;
 		}
-		/* The page held the pool's link and may have held SVSM data. */
+		/* The SVSM may have kept its own data in the page. */
 		if (!svsmmem_zero(page, PAGE_SIZE) ||
 		    pageops_grant(page, PAGE_4K, call->view.vmpl) != RMP_SUCCESS) {
 			(void)pageops_revoke(page, PAGE_4K);
-			(void)deposit_push(page);
 			break;
 		}
-		pagestate_set_owner(page, PAGE_SIZE, PAGE_GUEST);
+		deposit_remove(page);
 		list_entries[n] = gpa_val(page);
 	}
 	publish_mem_available();

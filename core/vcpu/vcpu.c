@@ -6,6 +6,7 @@
 static struct {
 	struct vcpu_rec recs[VCPU_RECORDS_MAX];
 	struct vcpu_rec *current[SVSM_MAX_VCPUS];
+	struct vcpu_rec *boot; /* the startup vCPU of APIC ID 0 */
 	unsigned apic_count;
 } vcpus;
 
@@ -17,6 +18,7 @@ void vcpu_table_init(unsigned apic_count)
 	for (unsigned i = 0; i < SVSM_MAX_VCPUS; i++) {
 		vcpus.current[i] = NULL;
 	}
+	vcpus.boot = NULL;
 	vcpus.apic_count = apic_count;
 }
 
@@ -33,6 +35,11 @@ struct vcpu_rec *vcpu_find_vmsa(gpa_t vmsa)
 		}
 	}
 	return NULL;
+}
+
+const struct vcpu_rec *vcpu_boot(void)
+{
+	return vcpus.boot;
 }
 
 struct vcpu_rec *vcpu_current(unsigned apic_id)
@@ -53,6 +60,9 @@ struct vcpu_rec *vcpu_add(gpa_t vmsa, gpa_t caa, uint32_t apic_id, uint8_t vmpl,
 			rec->startup = startup;
 			rec->used = true;
 			vcpus.current[apic_id] = rec;
+			if (startup && apic_id == 0U) {
+				vcpus.boot = rec;
+			}
 			return rec;
 		}
 	}

@@ -23,6 +23,8 @@ unsigned vcpu_apic_count(void);
 
 struct vcpu_rec *vcpu_find_vmsa(gpa_t vmsa);
 struct vcpu_rec *vcpu_current(unsigned apic_id);
+/* The startup vCPU with APIC ID 0 (never deleted), NULL before svsm_init added it. */
+const struct vcpu_rec *vcpu_boot(void);
 
 /* Register a VMSA and make it current for its APIC ID. NULL if the table is full. */
 struct vcpu_rec *vcpu_add(gpa_t vmsa, gpa_t caa, uint32_t apic_id, uint8_t vmpl, bool startup);

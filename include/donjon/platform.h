@@ -11,6 +11,8 @@ enum rmp_result {
 	RMP_SUCCESS = 0,
 	RMP_FAIL_INPUT = 1,
 	RMP_FAIL_PERMISSION = 2,
+	/* RMPADJUST would clear the VMSA bit of a VMSA that a CPU is still running. */
+	RMP_FAIL_INUSE = 3,
 	RMP_FAIL_SIZEMISMATCH = 6,
 	/* PVALIDATE set CF=1: the validated bit already had the requested value. */
 	RMP_NO_UPDATE = 0x10,
@@ -43,9 +45,9 @@ void *plat_map(gpa_t gpa, size_t len);
 void plat_unmap(const void *ptr, size_t len);
 
 /* DELETE_VCPU: the VMSA at vmsa, whose EFER.SVME the core has just cleared, is not
- * executing on any CPU when this returns true, and will not be entered again. False if
- * it is still running (the core then answers FAIL_INUSE). Not called for the caller's own
- * VMSA. */
+ * executing on any CPU when this returns true, and will not be entered again until it is
+ * made a VMSA anew. False if a CPU could not be made to leave it (the core then answers
+ * FAIL_INUSE; the vCPU still never runs again). Also called for the caller's own VMSA. */
 bool plat_vmsa_stop(gpa_t vmsa);
 
 /* An SNP guest request: hand the sealed message page req to the PSP and receive its

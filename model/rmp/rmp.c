@@ -123,8 +123,9 @@ const char *rmp_access_fault(const struct rmp_table *t, unsigned vmpl, uint64_t 
 			return "#VC: page not validated";
 		}
 		if (vmpl != 0U && (e->perms[vmpl] & need) != need) {
-			return need == RMP_PERM_WRITE ? "#NPF: VMPL lacks write permission"
-						      : "#NPF: VMPL lacks read permission";
+			return need == RMP_PERM_WRITE  ? "#NPF: VMPL lacks write permission"
+			       : need == RMP_PERM_READ ? "#NPF: VMPL lacks read permission"
+						       : "#NPF: VMPL lacks execute permission";
 		}
 	}
 	return NULL;

@@ -8,9 +8,7 @@
 #include <donjon/bytes.h>
 #include <donjon/vmsa.h>
 
-#include "console.h"
-#include "kernel.h"
-#include "mm.h"
+#include "native.h"
 #include "svm.h"
 #include "vmsa_init.h"
 
@@ -23,7 +21,7 @@ extern const uint8_t guest_image_start[], guest_image_end[];
 /* The guest's own page tables: 0-4 GiB mapped 1:1 with 2 MiB pages. */
 static void build_guest_page_tables(void)
 {
-	uint64_t *pml4 = kernel_ptr(GUEST_PAGE_TABLES, 6 * PAGE_SIZE);
+	uint64_t *pml4 = kernel_ptr(GUEST_PAGE_TABLES, GUEST_PAGE_TABLE_PAGES * PAGE_SIZE);
 	uint64_t *pdpt = pml4 + 512;
 	uint64_t *pd = pml4 + 1024;
 
@@ -74,8 +72,9 @@ bool native_launch_prepare(const struct native_launch_params *lp, uint64_t *vmsa
 		return false;
 	}
 	if (image_size > GUEST_IMAGE_MAX || !native_launch_validate(GUEST_SECRETS) ||
-	    !native_launch_validate(GUEST_CAA(0)) ||
-	    !validate_range(GUEST_PAGE_TABLES, 6 * PAGE_SIZE, &boot.guest_ranges[0]) ||
+	    !native_launch_validate(GUEST_CAA(0)) || !native_launch_vmsa(startup_vmsa) ||
+	    !validate_range(GUEST_PAGE_TABLES, GUEST_PAGE_TABLE_PAGES * PAGE_SIZE,
+			    &boot.guest_ranges[0]) ||
 	    !validate_range(GUEST_STACK_TOP - GUEST_STACK_PAGES * PAGE_SIZE,
 			    GUEST_STACK_PAGES * PAGE_SIZE, &boot.guest_ranges[1]) ||
 	    !validate_range(GUEST_PARAMS, PAGE_SIZE, &boot.guest_ranges[3]) ||
@@ -110,16 +109,15 @@ bool native_launch_prepare(const struct native_launch_params *lp, uint64_t *vmsa
 
 bool native_launch(const struct native_launch_params *lp, bool *passed)
 {
-	struct native_vcpu bsp;
+	struct native_cpu *bsp = svm_cpu_init(0);
 	uint64_t vmsa = 0;
 
-	if (!native_launch_prepare(lp, &vmsa) || !svm_enable_cpu() ||
-	    !svm_vcpu_init(&bsp, 0, vmsa)) {
+	if (bsp == NULL || !native_launch_prepare(lp, &vmsa)) {
 		return false;
 	}
 	log_msg(LOG_INFO, "launch: guest image at 0x%lx; Donjon at [0, 0x%lx)",
 		(uint64_t)GUEST_IMAGE, (uint64_t)NATIVE_SVSM_SIZE);
-	svm_vcpu_run(&bsp);
-	*passed = bsp.has_verdict && bsp.verdict == 0x10U;
+	svm_run_vmsa(bsp, vmsa);
+	*passed = bsp->has_verdict && bsp->verdict == 0x10U;
 	return true;
 }

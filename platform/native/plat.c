@@ -1,13 +1,14 @@
 /* The platform interface on the native platform: an RMP model kept in step with nested
- * page tables that give the guest (VMPL2) exactly what the RMP grants it. */
+ * page tables, one per VMPL a guest vCPU can run at, that give each VMPL exactly what the
+ * RMP grants it. A change that takes a permission away is complete only when no CPU can
+ * still use the old translation (cpusync_npt_changed). */
 #include "native.h"
 
 #include <donjon/svsm.h>
 
-#include "io.h"
-#include "kernel.h"
+#include "arch/x86/cpu.h"
+#include "cpu_sync.h"
 #include "lock.h"
-#include "mm.h"
 #include "rmp.h"
 
 #define NPTE_P (1ULL << 0)
@@ -18,7 +19,10 @@
 
 static struct spinlock native_lock = { ATOMIC_FLAG_INIT };
 static struct rmp_table rmp;
-static uint64_t npt_pml4;
+static uint64_t npt_pml4[VMPL_COUNT];
+/* The VMSA plat_vmsa_stop is stopping, until the core clears its VMSA bit: it may not be
+ * claimed again in between. Guarded by native_lock. */
+static uint64_t stopping_vmsa;
 
 static uint64_t *table(uint64_t pa)
 {
@@ -40,10 +44,11 @@ static uint64_t next_level(uint64_t *entry)
 	return pa;
 }
 
-/* The leaf entry that maps gpa (4K), with every table on the way allocated. */
-static uint64_t *npt_leaf(uint64_t gpa)
+/* The leaf entry that maps gpa (4K) in the table rooted at root, with every table on the
+ * way allocated. */
+static uint64_t *npt_leaf(uint64_t root, uint64_t gpa)
 {
-	uint64_t pa = npt_pml4;
+	uint64_t pa = root;
 
 	for (unsigned shift = 39; shift > 12; shift -= 9) {
 		uint64_t *t = table(pa);
@@ -61,11 +66,12 @@ static uint64_t *npt_leaf(uint64_t gpa)
 	return leaf != NULL ? &leaf[(gpa >> 12) & 511U] : NULL;
 }
 
-/* What the nested page tables must say for gpa: the RMP's verdict for VMPL2. */
-static uint64_t npte_for(uint64_t gpa)
+/* What vmpl's nested page table must say for gpa: the RMP's verdict for that VMPL. A VMSA
+ * page is never mapped, whatever its permissions say. */
+static uint64_t npte_for(unsigned vmpl, uint64_t gpa)
 {
 	const struct rmp_entry *e = rmp_entry_at(&rmp, gpa);
-	uint8_t p = e->perms[NATIVE_GUEST_VMPL];
+	uint8_t p = e->perms[vmpl];
 	uint64_t v = gpa | NPTE_P | NPTE_US;
 
 	if (gpa < NATIVE_GUEST_BASE || !e->assigned || !e->validated || e->vmsa ||
@@ -81,15 +87,43 @@ static uint64_t npte_for(uint64_t gpa)
 	return v;
 }
 
+/* True if going from old to new takes something away that a TLB may still hold. */
+static bool npte_reduces(uint64_t old, uint64_t new)
+{
+	if ((old & NPTE_P) == 0U) {
+		return false; /* a not-present entry is never cached */
+	}
+	return (new &NPTE_P) == 0U || (new &NPTE_ADDR) != (old & NPTE_ADDR) ||
+	       ((old & NPTE_RW) != 0U && (new &NPTE_RW) == 0U) ||
+	       ((old & NPTE_NX) == 0U && (new &NPTE_NX) != 0U);
+}
+
+/* Bring every VMPL's nested page table in step with the RMP for [gpa, gpa + len); then
+ * the shootdown if anything was taken away. Caller holds native_lock. */
 static void npt_sync(uint64_t gpa, uint64_t len)
 {
-	for (uint64_t p = gpa; p < gpa + len; p += PAGE_SIZE) {
-		uint64_t *leaf = npt_leaf(p);
+	bool changed = false;
+	bool reduced = false;
 
-		/* Every leaf table was allocated by native_mm_init. */
-		if (leaf != NULL) {
-			*leaf = npte_for(p);
+	for (unsigned vmpl = 0; vmpl < VMPL_COUNT; vmpl++) {
+		if (npt_pml4[vmpl] == 0U) {
+			continue;
 		}
+		for (uint64_t p = gpa; p < gpa + len; p += PAGE_SIZE) {
+			uint64_t *leaf = npt_leaf(npt_pml4[vmpl], p);
+			uint64_t want = npte_for(vmpl, p);
+
+			/* Every leaf table was allocated by native_npt_init. */
+			if (leaf == NULL || *leaf == want) {
+				continue;
+			}
+			reduced = reduced || npte_reduces(*leaf, want);
+			changed = true;
+			__atomic_store_n(leaf, want, __ATOMIC_RELEASE);
+		}
+	}
+	if (changed) {
+		cpusync_npt_changed(reduced);
 	}
 }
 
@@ -129,20 +163,36 @@ void native_rmp_reset(void)
 {
 	spin_lock(&native_lock);
 	rmp_initial();
+	stopping_vmsa = 0;
 	npt_sync(NATIVE_GUEST_BASE, rmp.mem_size - NATIVE_GUEST_BASE);
 	spin_unlock(&native_lock);
 }
 
-const char *native_guest_access_fault(uint64_t gpa, uint64_t len, uint8_t need)
+const char *native_guest_access_fault(unsigned vmpl, uint64_t gpa, uint64_t len, uint8_t need)
 {
 	if (gpa < NATIVE_GUEST_BASE) {
 		return "Donjon's memory";
 	}
 	spin_lock(&native_lock);
-	const char *why = rmp_access_fault(&rmp, NATIVE_GUEST_VMPL, gpa, len, need);
+	const char *why = rmp_access_fault(&rmp, vmpl, gpa, len, need);
 
 	spin_unlock(&native_lock);
 	return why;
+}
+
+bool native_guest_copy_in(unsigned vmpl, uint64_t gpa, void *buf, size_t len, uint8_t need)
+{
+	const void *src = NULL;
+
+	spin_lock(&native_lock);
+	if (gpa >= NATIVE_GUEST_BASE && rmp_access_fault(&rmp, vmpl, gpa, len, need) == NULL) {
+		src = kernel_ptr(gpa, len);
+	}
+	if (src != NULL) {
+		__builtin_memcpy(buf, src, len);
+	}
+	spin_unlock(&native_lock);
+	return src != NULL;
 }
 
 bool native_rmp_entry(uint64_t gpa, struct rmp_entry *out)
@@ -158,21 +208,22 @@ bool native_rmp_entry(uint64_t gpa, struct rmp_entry *out)
 
 bool native_npt_init(void)
 {
-	if (!pmm_alloc(&npt_pml4)) {
-		return false;
-	}
-	/* Allocate every table now, so that later changes never need memory. */
-	for (uint64_t gpa = NATIVE_GUEST_BASE; gpa < rmp.mem_size; gpa += PAGE_SIZE_2M) {
-		if (npt_leaf(gpa) == NULL) {
+	for (unsigned vmpl = NATIVE_GUEST_VMPL; vmpl < VMPL_COUNT; vmpl++) {
+		if (!pmm_alloc(&npt_pml4[vmpl])) {
 			return false;
+		}
+		for (uint64_t gpa = NATIVE_GUEST_BASE; gpa < rmp.mem_size; gpa += PAGE_SIZE_2M) {
+			if (npt_leaf(npt_pml4[vmpl], gpa) == NULL) {
+				return false;
+			}
 		}
 	}
 	return true;
 }
 
-uint64_t native_npt_root(void)
+uint64_t native_npt_root(unsigned vmpl)
 {
-	return npt_pml4;
+	return vmpl < VMPL_COUNT ? npt_pml4[vmpl] : 0U;
 }
 
 bool native_launch_validate(uint64_t gpa)
@@ -186,11 +237,35 @@ bool native_launch_validate(uint64_t gpa)
 	return true;
 }
 
-const char *native_access_fault(uint64_t gpa, uint8_t need)
+bool native_launch_vmsa(uint64_t gpa)
 {
-	const char *why = native_guest_access_fault(gpa, 1, need);
+	if (gpa >= NATIVE_GUEST_BASE || (gpa & (PAGE_SIZE - 1U)) != 0U) {
+		return false;
+	}
+	spin_lock(&native_lock);
+	rmp_entry_at(&rmp, gpa)->vmsa = true;
+	spin_unlock(&native_lock);
+	return true;
+}
 
-	return why != NULL ? why : "a page the guest may access (stale translation)";
+bool native_vmsa_claim(unsigned cpu, uint64_t vmsa, uint8_t *state)
+{
+	bool ok = false;
+
+	spin_lock(&native_lock);
+	if ((vmsa & (PAGE_SIZE - 1U)) == 0U && rmp_range_in_memory(&rmp, vmsa, PAGE_SIZE) &&
+	    vmsa != stopping_vmsa) {
+		const struct rmp_entry *e = rmp_entry_at(&rmp, vmsa);
+		const uint8_t *page = kernel_ptr(vmsa, PAGE_SIZE);
+
+		ok = e->assigned && e->validated && e->vmsa && page != NULL &&
+		     cpusync_claim(cpu, vmsa);
+		if (ok) {
+			__builtin_memcpy(state, page, PAGE_SIZE);
+		}
+	}
+	spin_unlock(&native_lock);
+	return ok;
 }
 
 enum rmp_result plat_pvalidate(gpa_t gpa, enum page_size size, bool validate)
@@ -208,11 +283,22 @@ enum rmp_result plat_pvalidate(gpa_t gpa, enum page_size size, bool validate)
 enum rmp_result plat_rmpadjust(gpa_t gpa, enum page_size size, unsigned target_vmpl, uint8_t perms,
 			       bool vmsa)
 {
-	spin_lock(&native_lock);
-	enum rmp_result r = rmp_rmpadjust(&rmp, 0, gpa_val(gpa), size, target_vmpl, perms, vmsa);
+	uint64_t pa = gpa_val(gpa);
 
+	spin_lock(&native_lock);
+	/* As on SNP: a VMSA still in use on a CPU does not stop being one. */
+	const struct rmp_entry *e =
+		rmp_range_in_memory(&rmp, pa, PAGE_SIZE) ? rmp_entry_at(&rmp, pa) : NULL;
+	enum rmp_result r = RMP_FAIL_INUSE;
+
+	if (e == NULL || !e->vmsa || vmsa || !cpusync_claimed(pa)) {
+		r = rmp_rmpadjust(&rmp, 0, pa, size, target_vmpl, perms, vmsa);
+	}
 	if (r == RMP_SUCCESS) {
-		npt_sync(gpa_val(gpa), page_size_bytes(size));
+		if (pa == stopping_vmsa) {
+			stopping_vmsa = 0;
+		}
+		npt_sync(pa, page_size_bytes(size));
 	}
 	spin_unlock(&native_lock);
 	return r;
@@ -233,6 +319,17 @@ void plat_unmap(const void *ptr, size_t len)
 	/* All RAM stays mapped in the kernel. */
 	(void)ptr;
 	(void)len;
+}
+
+bool plat_vmsa_stop(gpa_t vmsa)
+{
+	spin_lock(&native_lock);
+	stopping_vmsa = gpa_val(vmsa);
+	cpusync_forget(gpa_val(vmsa));
+	bool stopped = cpusync_revoke(gpa_val(vmsa));
+
+	spin_unlock(&native_lock);
+	return stopped;
 }
 
 bool plat_random(void *buf, size_t len)

@@ -1,27 +1,27 @@
 /* The guest vCPU under AMD SVM: Donjon enters it with VMRUN and handles its exits. An
  * SVSM call (VMMCALL, or the VMGEXIT encoding, which executes as VMMCALL outside SEV)
- * goes to the core exactly as a VMGEXIT does on SEV-SNP; the guest's state lives in its
- * VMSA page, copied to the VMCB's save area (same layout at +0x400) around each VMRUN. */
+ * goes to the core exactly as a VMGEXIT does on SEV-SNP. The vCPU's state lives in the
+ * CPU's copy (struct native_cpu.state, VMSA layout), copied to the VMCB's save area (the
+ * same layout at +0x400) around each VMRUN. */
 #include "svm.h"
 
+#include <donjon/bytes.h>
 #include <donjon/svsm.h>
 #include <donjon/vmsa.h>
 
 #include <stdatomic.h>
 
-#include "console.h"
-#include "lock.h"
-#include "io.h"
-#include "kernel.h"
-#include "mm.h"
-#include "smp.h"
+#include "arch/x86/cpu.h"
+#include "cpu_sync.h"
+#include "fpu.h"
+#include "insn.h"
 
 #define MSR_EFER 0xC0000080U
 #define MSR_VM_HSAVE_PA 0xC0010117U
 
-#define VMCB_INTERCEPT_CR_READ 0x000U
 #define VMCB_INTERCEPT_MISC1 0x00CU
 #define VMCB_INTERCEPT_MISC2 0x010U
+#define VMCB_INTERCEPT_MISC3 0x014U
 #define VMCB_IOPM_BASE 0x040U
 #define VMCB_MSRPM_BASE 0x048U
 #define VMCB_ASID 0x058U
@@ -29,61 +29,80 @@
 #define VMCB_EXIT_CODE 0x070U
 #define VMCB_EXIT_INFO1 0x078U
 #define VMCB_EXIT_INFO2 0x080U
+#define VMCB_EXIT_INT_INFO 0x088U
 #define VMCB_NP_ENABLE 0x090U
+#define VMCB_EVENT_INJ 0x0A8U
 #define VMCB_N_CR3 0x0B0U
 #define VMCB_SAVE 0x400U
 /* The part of the save area that VMSA and VMCB share: segments, control registers,
- * EFER, RFLAGS, RIP, RSP, RAX, PAT. */
+ * EFER, RFLAGS, RIP, RSP, RAX, the syscall MSRs, CR2, PAT. */
 #define VMCB_SAVE_SHARED 0x2E8U
+
+#define TLB_FLUSH_ALL 1U
 
 #define MISC1_NMI (1U << 1)
 #define MISC1_CPUID (1U << 18)
+#define MISC1_RSM (1U << 19)
+#define MISC1_INVD (1U << 22)
 #define MISC1_HLT (1U << 24)
+#define MISC1_INVLPGA (1U << 26)
 #define MISC1_IOIO (1U << 27)
 #define MISC1_MSR (1U << 28)
+#define MISC1_TASK_SWITCH (1U << 29)
 #define MISC1_SHUTDOWN (1U << 31)
-#define MISC2_ALL_SVM 0xFFU /* VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT, RDTSCP */
+/* VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT, RDTSCP. */
+#define MISC2_SVM_AND_RDTSCP 0xFFU
+#define MISC2_WBINVD (1U << 9)
+#define MISC2_MONITOR (1U << 10)
+#define MISC2_MWAIT (1U << 11)
+#define MISC2_MWAIT_ARMED (1U << 12)
+#define MISC2_XSETBV (1U << 13)
+#define MISC2_RDPRU (1U << 14)
+/* INVLPGB (both intercepts), MCOMMIT, TLBSYNC. */
+#define MISC3_BROADCAST_AND_MCOMMIT 0x1BU
 
-#define EXIT_NMI 0x61U
-#define EXIT_CPUID 0x72U
-#define EXIT_HLT 0x78U
-#define EXIT_IOIO 0x7BU
-#define EXIT_MSR 0x7CU
-#define EXIT_SHUTDOWN 0x7FU
-#define EXIT_VMMCALL 0x81U
-#define EXIT_NPF 0x400U
+#define NPF_WRITE (1ULL << 1)
+#define NPF_FETCH (1ULL << 4)
+#define NPF_IN_WALK (1ULL << 33)
 
+#define EVENT_VALID (1ULL << 31)
+#define EVENT_EXCEPTION (3ULL << 8)
+#define EVENT_HAS_ERROR (1ULL << 11)
+#define VECTOR_UD 6U
+#define VECTOR_GP 13U
+
+#define IOIO_IN (1U << 0)
+#define IOIO_STRING_OR_REP (1U << 2 | 1U << 3)
 #define IOIO_SIZE8 (1U << 4)
 #define IOIO_SIZE16 (1U << 5)
 #define COM1 0x3F8U
 #define DEBUG_EXIT_PORT 0xF4U
 #define GUEST_OUTPUT_MAX (256U * 1024U)
 
+#define CR4_OSXSAVE (1ULL << 18)
+#define CPUID1_ECX_MONITOR (1U << 3)
+#define CPUID1_ECX_OSXSAVE (1U << 27)
+#define CPUID_EXT1_ECX_SVM (1U << 2)
+#define CPUID_EXT1_EDX_1G_PAGES (1U << 26)
+
 /* RBX, RCX, RDX, RSI, RDI, RBP, R8-R15: the order vmrun.S uses. */
 struct guest_gprs {
 	uint64_t r[14];
 };
 
-void svm_vmrun(uint64_t vmcb_pa, struct guest_gprs *gprs);
+void svm_vmrun(uint64_t vmcb_pa, struct guest_gprs *gprs, uint64_t host_save_pa);
 
-/* The VMSA offsets of the registers VMRUN does not load from the VMCB. */
-static const uint16_t gpr_offsets[14] = { 0x318, 0x308, 0x310, 0x330, 0x338, 0x328, 0x340,
-					  0x348, 0x350, 0x358, 0x360, 0x368, 0x370, 0x378 };
+/* Where each of struct guest_gprs' registers lives in a VMSA. */
+static const uint16_t gpr_offsets[14] = {
+	VMSA_RBX_OFF, VMSA_RCX_OFF, VMSA_RDX_OFF, VMSA_RSI_OFF, VMSA_RDI_OFF,
+	VMSA_RBP_OFF, VMSA_R8_OFF,  VMSA_R9_OFF,  VMSA_R10_OFF, VMSA_R11_OFF,
+	VMSA_R12_OFF, VMSA_R13_OFF, VMSA_R14_OFF, VMSA_R15_OFF,
+};
 
 static uint64_t iopm_pa;
 static uint64_t msrpm_pa;
 static atomic_uint output_bytes;
-
-/* Guest VMSAs for the APs: posted by whichever CPU handled the CREATE_VCPU, taken by the
- * AP when it is idle. posted[] remembers what was posted (so it is posted once) until
- * the VMSA is deleted. Atomics only: plat_vmsa_stop runs under the core lock, and posting
- * calls into the core. */
-static _Atomic uint64_t pending[SMP_MAX_CPUS];
-static _Atomic uint64_t posted[SMP_MAX_CPUS];
-/* The VMSA each CPU is executing (0: none), for plat_vmsa_stop. */
-static _Atomic uint64_t running_on[SMP_MAX_CPUS];
-
-#define STOP_WAIT_SPINS 100000000UL
+static struct native_cpu cpus[SMP_MAX_CPUS];
 
 bool svm_reserve(void)
 {
@@ -105,55 +124,89 @@ bool svm_reserve(void)
 	return true;
 }
 
-bool svm_enable_cpu(void)
+struct native_cpu *svm_cpu_init(unsigned index)
 {
 	uint32_t r[4];
-	uint64_t hsave = 0;
+	uint64_t hsave = 0, state = 0;
+	struct native_cpu *c = &cpus[index];
 
 	cpuid(0x80000001U, 0, r);
-	if ((r[2] & (1U << 2)) == 0U) {
+	if ((r[2] & CPUID_EXT1_ECX_SVM) == 0U) {
 		log_msg(LOG_ERR, "svm: this CPU has no SVM (QEMU: -cpu qemu64,+npt)");
-		return false;
+		return NULL;
 	}
 	cpuid(0x8000000AU, 0, r);
 	if ((r[3] & 1U) == 0U) {
 		log_msg(LOG_ERR, "svm: no nested paging (QEMU: -cpu qemu64,+npt)");
-		return false;
+		return NULL;
 	}
-	if (!pmm_alloc(&hsave)) {
-		return false;
+	*c = (struct native_cpu){ .index = index, .apic_id = smp_apic_id(index) };
+	cpuid(0x80000001U, 0, r);
+	c->pages_1g = (r[3] & CPUID_EXT1_EDX_1G_PAGES) != 0U;
+	cpuid(0x80000008U, 0, r);
+	c->maxphyaddr = (uint8_t)r[0];
+	if (!pmm_alloc(&hsave) || !pmm_alloc(&c->vmcb) || !pmm_alloc(&c->host_save) ||
+	    !pmm_alloc(&state) || (c->state = kernel_ptr(state, PAGE_SIZE)) == NULL) {
+		log_msg(LOG_ERR, "svm: no memory for CPU %u's pages", index);
+		return NULL;
 	}
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, hsave);
-	return true;
+	fpu_cpu_init();
+	return c;
 }
 
-bool svm_vcpu_init(struct native_vcpu *v, unsigned apic_id, uint64_t vmsa)
+/* The VMCB for a vCPU at a VMPL whose nested page table is npt. */
+static void vmcb_prepare(uint8_t *vmcb, uint64_t npt)
 {
-	uint64_t vmcb = 0;
+	__builtin_memset(vmcb, 0, VMCB_SAVE);
+	store32(vmcb, VMCB_INTERCEPT_MISC1,
+		MISC1_NMI | MISC1_CPUID | MISC1_RSM | MISC1_INVD | MISC1_HLT | MISC1_INVLPGA |
+			MISC1_IOIO | MISC1_MSR | MISC1_TASK_SWITCH | MISC1_SHUTDOWN);
+	store32(vmcb, VMCB_INTERCEPT_MISC2,
+		MISC2_SVM_AND_RDTSCP | MISC2_WBINVD | MISC2_MONITOR | MISC2_MWAIT |
+			MISC2_MWAIT_ARMED | MISC2_XSETBV | MISC2_RDPRU);
+	store32(vmcb, VMCB_INTERCEPT_MISC3, MISC3_BROADCAST_AND_MCOMMIT);
+	store64(vmcb, VMCB_IOPM_BASE, iopm_pa);
+	store64(vmcb, VMCB_MSRPM_BASE, msrpm_pa);
+	store32(vmcb, VMCB_ASID, 1);
+	store64(vmcb, VMCB_NP_ENABLE, 1);
+	store64(vmcb, VMCB_N_CR3, npt);
+}
 
-	if (!pmm_alloc(&vmcb)) {
+static void inject_exception(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error)
+{
+	uint64_t ev = EVENT_VALID | EVENT_EXCEPTION | vector;
+
+	if (has_error) {
+		ev |= EVENT_HAS_ERROR | ((uint64_t)error << 32);
+	}
+	store64(vmcb, VMCB_EVENT_INJ, ev);
+}
+
+static uint64_t guest_rip(const struct native_cpu *c)
+{
+	return load64(c->state, VMSA_RIP_OFF);
+}
+
+/* Step over the instruction that exited, if it is the one the exit names. */
+static bool skip_instruction(struct native_cpu *c, uint64_t exit_code)
+{
+	const char *why = NULL;
+	unsigned len = insn_length(c, exit_code, &why);
+
+	if (len == 0U) {
+		log_guest("vCPU %u stopped: instruction at RIP 0x%lx (exit 0x%lx): %s", c->apic_id,
+			  guest_rip(c), exit_code, why);
 		return false;
 	}
-	uint8_t *c = kernel_ptr(vmcb, 4096);
-
-	store32(c, VMCB_INTERCEPT_MISC1,
-		MISC1_NMI | MISC1_CPUID | MISC1_HLT | MISC1_IOIO | MISC1_MSR | MISC1_SHUTDOWN);
-	store32(c, VMCB_INTERCEPT_MISC2, MISC2_ALL_SVM);
-	store64(c, VMCB_IOPM_BASE, iopm_pa);
-	store64(c, VMCB_MSRPM_BASE, msrpm_pa);
-	store32(c, VMCB_ASID, 1);
-	/* Flush the guest's TLB on every entry: nested mappings change under it. */
-	store32(c, VMCB_TLB_CONTROL, 1);
-	store64(c, VMCB_NP_ENABLE, 1);
-	store64(c, VMCB_N_CR3, native_npt_root());
-	*v = (struct native_vcpu){ .apic_id = apic_id, .vmcb = vmcb, .vmsa = vmsa };
+	store64(c->state, VMSA_RIP_OFF, guest_rip(c) + len);
 	return true;
 }
 
 /* Guest output on COM1, a line at a time, with a cap so a guest cannot flood, and only
  * printable characters so it cannot send escape sequences to the console. */
-static void guest_putc(struct native_vcpu *v, char ch)
+static void guest_putc(struct native_cpu *c, char ch)
 {
 	if (ch != '\n' && (ch < 0x20 || ch > 0x7E)) {
 		return;
@@ -166,227 +219,307 @@ static void guest_putc(struct native_vcpu *v, char ch)
 		}
 		return;
 	}
-	if (ch != '\n' && v->line_len + 1U < sizeof(v->line)) {
-		v->line[v->line_len++] = ch;
+	if (ch != '\n' && c->line_len + 1U < sizeof(c->line)) {
+		c->line[c->line_len++] = ch;
 		return;
 	}
-	v->line[v->line_len] = '\0';
-	kprintf("%s", v->line);
-	v->line_len = 0;
+	c->line[c->line_len] = '\0';
+	kprintf("%s", c->line);
+	c->line_len = 0;
 }
 
-static bool handle_io(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
+static bool handle_io(struct native_cpu *c, const uint8_t *vmcb)
 {
-	uint64_t info = load64(c, VMCB_EXIT_INFO1);
+	uint64_t info = load64(vmcb, VMCB_EXIT_INFO1);
 	uint16_t port = (uint16_t)(info >> 16);
-	uint64_t rax = load64(vmsa, VMSA_RAX_OFF);
+	uint64_t rax = load64(c->state, VMSA_RAX_OFF);
 
-	/* String and REP forms are not emulated. */
-	if ((info & (1U << 2 | 1U << 3)) != 0U) {
-		log_guest("vCPU %u: string I/O on port 0x%x; guest stopped", v->apic_id, port);
+	if ((info & IOIO_STRING_OR_REP) != 0U) {
+		log_guest("vCPU %u: string I/O on port 0x%x; guest stopped", c->apic_id, port);
 		return false;
 	}
-	if ((info & 1U) != 0U) {
+	if ((info & IOIO_IN) != 0U) {
 		/* IN: the UART's line status says "ready"; anything else reads as all ones. An
-		 * 8- or 16-bit IN (EXITINFO1 bit 4 or 5) replaces only AL or AX; a 32-bit IN
-		 * zero-extends into RAX. */
+		 * 8- or 16-bit IN replaces only AL or AX; a 32-bit IN zero-extends into RAX. */
 		uint64_t value = port == COM1 + 5U ? 0x60U : 0xFFFFFFFFU;
 		uint64_t mask = (info & IOIO_SIZE8) != 0U    ? 0xFFU
 				: (info & IOIO_SIZE16) != 0U ? 0xFFFFU
 							     : ~0ULL;
 
-		store64(vmsa, VMSA_RAX_OFF, (rax & ~mask) | (value & mask));
+		store64(c->state, VMSA_RAX_OFF, (rax & ~mask) | (value & mask));
 	} else if (port == COM1) {
-		guest_putc(v, (char)(rax & 0xFFU));
+		guest_putc(c, (char)(rax & 0xFFU));
 	} else if (port == DEBUG_EXIT_PORT) {
-		v->verdict = (uint32_t)rax;
-		v->has_verdict = true;
+		c->verdict = (uint32_t)rax;
+		c->has_verdict = true;
 	}
-	store64(vmsa, VMSA_RIP_OFF, load64(c, VMCB_EXIT_INFO2));
+	/* The IOIO exit gives the next RIP (EXITINFO2). */
+	store64(c->state, VMSA_RIP_OFF, load64(vmcb, VMCB_EXIT_INFO2));
 	return true;
 }
 
 /* The host's AP creation, done by Donjon itself on this platform: a VMSA the core now
- * has as current for an AP's APIC ID, and that was not posted before, goes to that CPU. */
-static void native_post_created_vcpus(void)
+ * has as current for an AP's APIC ID goes to that CPU, once. */
+static void post_created_vcpus(void)
 {
 	for (unsigned i = 1; i < smp_cpu_count(); i++) {
-		uint64_t cur = gpa_val(svsm_vcpu_vmsa(smp_apic_id(i)));
-		uint64_t old = atomic_load(&posted[i]);
-
-		if (cur != 0U && cur != old &&
-		    atomic_compare_exchange_strong(&posted[i], &old, cur)) {
-			atomic_store(&pending[i], cur);
-		}
+		cpusync_post(i, gpa_val(svsm_vcpu_vmsa(smp_apic_id(i))));
 	}
 }
 
-static bool handle_svsm_call(struct native_vcpu *v, uint8_t *vmsa)
+static bool handle_svsm_call(struct native_cpu *c)
 {
-	uint64_t rip = load64(vmsa, VMSA_RIP_OFF);
-	/* The guest maps its code 1:1 (no guest page-table walk yet): the byte at RIP says
-	 * whether this is VMMCALL (0F 01 D9) or the VMGEXIT encoding (F3 0F 01 D9). */
-	const uint8_t *insn = plat_map(gpa_init(rip), 1);
-
-	if (insn == NULL) {
-		log_guest("vCPU %u: VMMCALL at unreadable RIP 0x%lx; guest stopped", v->apic_id,
-			  rip);
-		return false;
-	}
-	uint64_t length = insn[0] == 0xF3U ? 4U : 3U;
+	const char *why = NULL;
+	/* VMMCALL (0F 01 D9) takes 3 bytes, the VMGEXIT encoding (F3 0F 01 D9) 4: read
+	 * through the guest's own page tables, with its own permissions. */
+	unsigned len = insn_length(c, EXIT_VMMCALL, &why);
 	struct svsm_regs regs;
 
-	svsm_regs_from_vmsa(vmsa, &regs);
-
-	store64(vmsa, VMSA_EXIT_CODE_OFF, VMEXIT_VMGEXIT);
-	enum svsm_exit_result res =
-		svsm_handle_exit(v->apic_id, gpa_init(v->vmsa), VMEXIT_VMGEXIT, &regs);
-
-	if (res == SVSM_EXIT_VCPU_GONE) {
-		log_msg(LOG_INFO, "vCPU %u deleted its own VMSA", v->apic_id);
+	if (len == 0U) {
+		log_guest("vCPU %u stopped: VMMCALL at RIP 0x%lx: %s", c->apic_id, guest_rip(c),
+			  why);
 		return false;
 	}
-	native_post_created_vcpus();
-	if (res == SVSM_EXIT_RESUME) {
-		svsm_regs_to_vmsa(vmsa, &regs);
+	svsm_regs_from_vmsa(c->state, &regs);
+	enum svsm_exit_result res =
+		svsm_handle_exit(c->apic_id, gpa_init(c->vmsa), VMEXIT_VMGEXIT, &regs);
+
+	if (res == SVSM_EXIT_VCPU_GONE) {
+		log_msg(LOG_INFO, "vCPU %u deleted its own VMSA", c->apic_id);
+		return false;
 	}
-	store64(vmsa, VMSA_RIP_OFF, rip + length);
+	post_created_vcpus();
+	if (res == SVSM_EXIT_RESUME) {
+		svsm_regs_to_vmsa(c->state, &regs);
+	}
+	store64(c->state, VMSA_RIP_OFF, guest_rip(c) + len);
 	return true;
 }
 
-static void handle_cpuid(uint8_t *vmsa)
+/* CPUID as the host's CPU answers it, less what a guest here does not have: SVM (its
+ * instructions raise #UD) and MONITOR/MWAIT (the same); OSXSAVE and the XSAVE area size
+ * follow the guest's own CR4 and XCR0. */
+static bool handle_cpuid(struct native_cpu *c)
 {
+	uint32_t leaf = (uint32_t)load64(c->state, VMSA_RAX_OFF);
+	uint32_t sub = (uint32_t)load64(c->state, VMSA_RCX_OFF);
 	uint32_t r[4];
 
-	cpuid((uint32_t)load64(vmsa, VMSA_RAX_OFF), (uint32_t)load64(vmsa, VMSA_RCX_OFF), r);
-	store64(vmsa, VMSA_RAX_OFF, r[0]);
-	store64(vmsa, VMSA_RBX_OFF, r[1]);
-	store64(vmsa, VMSA_RCX_OFF, r[2]);
-	store64(vmsa, VMSA_RDX_OFF, r[3]);
-	store64(vmsa, VMSA_RIP_OFF, load64(vmsa, VMSA_RIP_OFF) + 2U);
+	if (!skip_instruction(c, EXIT_CPUID)) {
+		return false;
+	}
+	fpu_xcr0_enter(c->xcr0);
+	cpuid(leaf, sub, r);
+	fpu_xcr0_leave(c->xcr0);
+	if (leaf == 1U) {
+		r[2] &= ~(CPUID1_ECX_MONITOR | CPUID1_ECX_OSXSAVE);
+		if ((load64(c->state, VMSA_CR4_OFF) & CR4_OSXSAVE) != 0U) {
+			r[2] |= CPUID1_ECX_OSXSAVE;
+		}
+	} else if (leaf == 0x80000001U) {
+		r[2] &= ~CPUID_EXT1_ECX_SVM;
+	} else if (leaf == 0x8000000AU || leaf == 5U) {
+		r[0] = r[1] = r[2] = r[3] = 0;
+	}
+	store64(c->state, VMSA_RAX_OFF, r[0]);
+	store64(c->state, VMSA_RBX_OFF, r[1]);
+	store64(c->state, VMSA_RCX_OFF, r[2]);
+	store64(c->state, VMSA_RDX_OFF, r[3]);
+	return true;
+}
+
+/* XSETBV: the vCPU's own XCR0, loaded around each VMRUN; what XSETBV would refuse is a
+ * #GP(0) for the guest. */
+static bool handle_xsetbv(struct native_cpu *c, uint8_t *vmcb)
+{
+	uint64_t value =
+		(load64(c->state, VMSA_RDX_OFF) << 32) | (uint32_t)load64(c->state, VMSA_RAX_OFF);
+
+	if ((uint32_t)load64(c->state, VMSA_RCX_OFF) != 0U || c->state[VMSA_CPL_OFF] != 0U ||
+	    !fpu_xcr0_valid(value)) {
+		inject_exception(vmcb, VECTOR_GP, true, 0);
+		return true;
+	}
+	if (!skip_instruction(c, EXIT_XSETBV)) {
+		return false;
+	}
+	c->xcr0 = value;
+	return true;
+}
+
+static bool handle_rdtscp(struct native_cpu *c)
+{
+	uint64_t tsc = rdtsc();
+
+	if (!skip_instruction(c, EXIT_RDTSCP)) {
+		return false;
+	}
+	/* The guest's TSC is the host's (no offset); its TSC_AUX is 0. */
+	store64(c->state, VMSA_RAX_OFF, (uint32_t)tsc);
+	store64(c->state, VMSA_RDX_OFF, tsc >> 32);
+	store64(c->state, VMSA_RCX_OFF, 0);
+	return true;
+}
+
+static bool handle_npf(struct native_cpu *c, const uint8_t *vmcb)
+{
+	uint64_t info = load64(vmcb, VMCB_EXIT_INFO1);
+	uint64_t gpa = load64(vmcb, VMCB_EXIT_INFO2);
+	uint8_t need = (info & NPF_FETCH) != 0U	  ? RMP_PERM_EXEC_SUPER
+		       : (info & NPF_WRITE) != 0U ? RMP_PERM_WRITE
+						  : RMP_PERM_READ;
+	const char *why = native_guest_access_fault(c->vmpl, gpa, 1, need);
+	uint64_t page = gpa & ~(PAGE_SIZE - 1U);
+
+	/* Allowed now: this CPU's TLB held a translation from before a permission was
+	 * granted. Flush and retry once. */
+	if (why == NULL && c->npf_retry != page) {
+		c->npf_retry = page;
+		c->flush = true;
+		return true;
+	}
+	log_guest("vCPU %u stopped: %s of GPA 0x%lx%s at RIP 0x%lx: %s", c->apic_id,
+		  (info & NPF_FETCH) != 0U   ? "fetch"
+		  : (info & NPF_WRITE) != 0U ? "write"
+					     : "read",
+		  gpa, (info & NPF_IN_WALK) != 0U ? " (its page-table walk)" : "", guest_rip(c),
+		  why != NULL ? why : "the nested page table disagrees with the RMP");
+	return false;
 }
 
 /* One exit; false when the vCPU stops. */
-static bool handle_exit(struct native_vcpu *v, uint8_t *vmsa, const uint8_t *c)
+static bool handle_exit(struct native_cpu *c, uint8_t *vmcb)
 {
-	uint64_t code = load64(c, VMCB_EXIT_CODE);
+	uint64_t code = load64(vmcb, VMCB_EXIT_CODE);
+	uint64_t interrupted = load64(vmcb, VMCB_EXIT_INT_INFO);
 
+	/* An event whose delivery the exit interrupted is delivered at the next entry. */
+	store64(vmcb, VMCB_EVENT_INJ, (interrupted & EVENT_VALID) != 0U ? interrupted : 0U);
+	if (code != EXIT_NPF) {
+		c->npf_retry = ~0ULL;
+	}
 	switch (code) {
 	case EXIT_NMI:
-		/* A kick (plat_vmsa_stop); the run loop checks EFER.SVME before re-entering. */
+		/* A kick (cpu_sync.c): the run loop checks the claim before entering again. */
 		return true;
 	case EXIT_VMMCALL:
-		return handle_svsm_call(v, vmsa);
+		return handle_svsm_call(c);
 	case EXIT_IOIO:
-		return handle_io(v, vmsa, c);
+		return handle_io(c, vmcb);
 	case EXIT_CPUID:
-		handle_cpuid(vmsa);
+		return handle_cpuid(c);
+	case EXIT_XSETBV:
+		return handle_xsetbv(c, vmcb);
+	case EXIT_RDTSCP:
+		return handle_rdtscp(c);
+	case EXIT_INVD:
+	case EXIT_WBINVD:
+		/* Nothing to write back for the guest; INVD must not drop the host's writes. */
+		return skip_instruction(c, code);
+	case EXIT_RSM:
+	case EXIT_INVLPGA:
+	case EXIT_VMRUN:
+	case EXIT_VMLOAD:
+	case EXIT_VMSAVE:
+	case EXIT_STGI:
+	case EXIT_CLGI:
+	case EXIT_SKINIT:
+	case EXIT_MONITOR:
+	case EXIT_MWAIT:
+	case EXIT_MWAIT_ARMED:
+	case EXIT_RDPRU:
+	case EXIT_INVLPGB:
+	case EXIT_INVLPGB_ILLEGAL:
+	case EXIT_MCOMMIT:
+	case EXIT_TLBSYNC:
+		/* Instructions this guest's CPUID does not offer: #UD, as on such a CPU. */
+		inject_exception(vmcb, VECTOR_UD, false, 0);
 		return true;
 	case EXIT_HLT:
-		log_msg(LOG_DEBUG, "vCPU %u halted", v->apic_id);
+		log_msg(LOG_DEBUG, "vCPU %u halted", c->apic_id);
 		return false;
-	case EXIT_NPF: {
-		uint64_t gpa = load64(c, VMCB_EXIT_INFO2);
-		bool write = (load64(c, VMCB_EXIT_INFO1) & 2U) != 0U;
-
-		log_guest("vCPU %u stopped: %s of GPA 0x%lx at RIP 0x%lx: %s", v->apic_id,
-			  write ? "write" : "read", gpa, load64(vmsa, VMSA_RIP_OFF),
-			  native_access_fault(gpa, write ? RMP_PERM_WRITE : RMP_PERM_READ));
-		return false;
-	}
+	case EXIT_NPF:
+		return handle_npf(c, vmcb);
 	case EXIT_SHUTDOWN:
-		log_guest("vCPU %u stopped: shutdown (triple fault) at RIP 0x%lx", v->apic_id,
-			  load64(vmsa, VMSA_RIP_OFF));
+		log_guest("vCPU %u stopped: shutdown (triple fault) at RIP 0x%lx", c->apic_id,
+			  guest_rip(c));
 		return false;
 	default:
-		log_guest("vCPU %u stopped: unhandled exit 0x%lx (info 0x%lx, 0x%lx)", v->apic_id,
-			  code, load64(c, VMCB_EXIT_INFO1), load64(c, VMCB_EXIT_INFO2));
+		log_guest("vCPU %u stopped: unhandled exit 0x%lx (info 0x%lx, 0x%lx)", c->apic_id,
+			  code, load64(vmcb, VMCB_EXIT_INFO1), load64(vmcb, VMCB_EXIT_INFO2));
 		return false;
 	}
 }
 
-void svm_vcpu_run(struct native_vcpu *v)
+static void run_loop(struct native_cpu *c, uint8_t *vmcb)
 {
-	uint8_t *c = kernel_ptr(v->vmcb, 4096);
-	uint8_t *vmsa = kernel_ptr(v->vmsa, 4096);
 	struct guest_gprs g;
-	bool running = c != NULL && vmsa != NULL;
-
-	atomic_store(&running_on[v->cpu], v->vmsa);
+	bool running = true;
 
 	while (running) {
-		/* A VMSA whose SVME was cleared (DELETE_VCPU) is not run. */
-		if ((load64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U) {
-			log_msg(LOG_INFO, "vCPU %u: VMSA no longer runnable", v->apic_id);
+		uint64_t gen = 0;
+
+		__builtin_memcpy(vmcb + VMCB_SAVE, c->state, VMCB_SAVE_SHARED);
+		for (unsigned i = 0; i < 14; i++) {
+			g.r[i] = load64(c->state, gpr_offsets[i]);
+		}
+		if (!cpusync_enter(c->index, &gen)) {
 			break;
 		}
-		__builtin_memcpy(c + VMCB_SAVE, vmsa, VMCB_SAVE_SHARED);
-		for (unsigned i = 0; i < 14; i++) {
-			g.r[i] = load64(vmsa, gpr_offsets[i]);
-		}
-		svm_vmrun(v->vmcb, &g);
-		/* DELETE_VCPU clears SVME in the VMSA while the vCPU runs; the copy of the VMCB's
-		 * state must not bring it back. */
-		bool deleted = (load64(vmsa, VMSA_EFER_OFF) & EFER_SVME) == 0U;
-		uint8_t vmpl = vmsa[VMSA_VMPL_OFF];
-
-		__builtin_memcpy(vmsa, c + VMCB_SAVE, VMCB_SAVE_SHARED);
-		vmsa[VMSA_VMPL_OFF] = vmpl;
-		for (unsigned i = 0; i < 14; i++) {
-			store64(vmsa, gpr_offsets[i], g.r[i]);
-		}
+		store32(vmcb, VMCB_TLB_CONTROL,
+			gen != c->flushed_gen || c->flush ? TLB_FLUSH_ALL : 0U);
+		c->flushed_gen = gen;
+		c->flush = false;
+		fpu_xcr0_enter(c->xcr0);
+		svm_vmrun(c->vmcb, &g, c->host_save);
+		cpusync_leave(c->index);
+		fpu_xcr0_leave(c->xcr0);
 		/* Deleted while it ran: stop without acting on the exit. */
-		if (deleted) {
-			store64(vmsa, VMSA_EFER_OFF, load64(vmsa, VMSA_EFER_OFF) & ~EFER_SVME);
+		if (cpusync_revoked(c->index)) {
 			break;
 		}
-		running = handle_exit(v, vmsa, c);
+		__builtin_memcpy(c->state, vmcb + VMCB_SAVE, VMCB_SAVE_SHARED);
+		c->state[VMSA_VMPL_OFF] = (uint8_t)c->vmpl;
+		for (unsigned i = 0; i < 14; i++) {
+			store64(c->state, gpr_offsets[i], g.r[i]);
+		}
+		running = handle_exit(c, vmcb);
 	}
-	atomic_store(&running_on[v->cpu], 0);
 }
 
-bool plat_vmsa_stop(gpa_t vmsa)
+void svm_run_vmsa(struct native_cpu *c, uint64_t vmsa)
 {
-	unsigned self = smp_index_of(this_cpu());
+	uint8_t *vmcb = kernel_ptr(c->vmcb, PAGE_SIZE);
 
-	for (unsigned i = 0; i < smp_cpu_count(); i++) {
-		uint64_t was = gpa_val(vmsa);
-
-		/* Deleted: a VMSA created again at this address is a new one to post. */
-		(void)atomic_compare_exchange_strong(&posted[i], &was, 0);
-		(void)atomic_compare_exchange_strong(&pending[i], &was, 0);
-		if (i == self || atomic_load(&running_on[i]) != gpa_val(vmsa)) {
-			continue;
-		}
-		smp_send_nmi(i);
-		for (unsigned long n = 0; atomic_load(&running_on[i]) == gpa_val(vmsa); n++) {
-			if (n == STOP_WAIT_SPINS) {
-				return false;
-			}
-			__builtin_ia32_pause();
-		}
-	}
-	return true;
-}
-
-void native_ap_work(unsigned index)
-{
-	struct native_vcpu v;
-
-	if (!svm_enable_cpu() || !svm_vcpu_init(&v, smp_apic_id(index), 0)) {
-		log_msg(LOG_ERR, "CPU %u: cannot run guest vCPUs", index);
+	/* Only the VMSA the core has as current for this CPU's APIC ID, and only while it
+	 * is an RMP VMSA page that nobody is stopping. */
+	if (vmcb == NULL || gpa_val(svsm_vcpu_vmsa(c->apic_id)) != vmsa ||
+	    !native_vmsa_claim(c->index, vmsa, c->state)) {
+		cpusync_forget(vmsa);
+		log_msg(LOG_DEBUG, "CPU %u: VMSA 0x%lx is not runnable", c->index, vmsa);
 		return;
 	}
-	for (;;) {
-		uint64_t vmsa = atomic_exchange(&pending[index], 0);
+	uint64_t xcr0 = load64(c->state, VMSA_XCR0_OFF);
 
-		if (vmsa == 0U) {
-			__builtin_ia32_pause();
-			continue;
-		}
-		v.vmsa = vmsa;
-		v.cpu = index;
-		v.line_len = 0;
-		svm_vcpu_run(&v);
+	c->vmsa = vmsa;
+	c->vmpl = c->state[VMSA_VMPL_OFF];
+	c->xcr0 = fpu_xcr0_valid(xcr0) ? xcr0 : XCR0_INIT;
+	c->flush = true;
+	c->npf_retry = ~0ULL;
+	c->line_len = 0;
+	uint64_t npt = native_npt_root(c->vmpl);
+
+	if (npt == 0U) {
+		log_guest("vCPU %u: VMSA 0x%lx is at VMPL%u, which has no nested page table",
+			  c->apic_id, vmsa, c->vmpl);
+	} else {
+		/* Each vCPU starts with init FPU and debug state and leaves none behind. */
+		vmcb_prepare(vmcb, npt);
+		fpu_scrub();
+		clear_dr0_3();
+		run_loop(c, vmcb);
+		fpu_scrub();
+		clear_dr0_3();
 	}
+	cpusync_release(c->index);
 }

@@ -1,14 +1,55 @@
-/* SVM on the native platform: enabling it, one VMCB per guest vCPU, the run loop. */
+/* SVM on the native platform: one VMCB per CPU and the run loop of a guest vCPU. */
 #ifndef PLATFORM_NATIVE_SVM_H
 #define PLATFORM_NATIVE_SVM_H
 
 #include "native.h"
 
-struct native_vcpu {
+/* SVM exit codes (AMD APM vol. 2, appendix C) that Donjon handles. */
+#define EXIT_NMI 0x61U
+#define EXIT_CPUID 0x72U
+#define EXIT_RSM 0x73U
+#define EXIT_INVD 0x76U
+#define EXIT_HLT 0x78U
+#define EXIT_INVLPGA 0x7AU
+#define EXIT_IOIO 0x7BU
+#define EXIT_SHUTDOWN 0x7FU
+#define EXIT_VMRUN 0x80U
+#define EXIT_VMMCALL 0x81U
+#define EXIT_VMLOAD 0x82U
+#define EXIT_VMSAVE 0x83U
+#define EXIT_STGI 0x84U
+#define EXIT_CLGI 0x85U
+#define EXIT_SKINIT 0x86U
+#define EXIT_RDTSCP 0x87U
+#define EXIT_WBINVD 0x89U
+#define EXIT_MONITOR 0x8AU
+#define EXIT_MWAIT 0x8BU
+#define EXIT_MWAIT_ARMED 0x8CU
+#define EXIT_XSETBV 0x8DU
+#define EXIT_RDPRU 0x8EU
+#define EXIT_INVLPGB 0xA0U
+#define EXIT_INVLPGB_ILLEGAL 0xA1U
+#define EXIT_MCOMMIT 0xA3U
+#define EXIT_TLBSYNC 0xA4U
+#define EXIT_NPF 0x400U
+
+/* A CPU that runs guest vCPUs, one at a time, each until it stops. */
+struct native_cpu {
+	unsigned index; /* the kernel's CPU index */
 	unsigned apic_id;
-	unsigned cpu;  /* the index of the CPU that runs it */
-	uint64_t vmcb; /* physical address */
-	uint64_t vmsa; /* the guest state Donjon runs (a VMSA page) */
+	uint8_t maxphyaddr; /* what the guest's page-table entries may address (CPUID) */
+	bool pages_1g;
+	uint64_t vmcb;	    /* Donjon's pages for this CPU (physical addresses) */
+	uint64_t host_save; /* where VMSAVE keeps the host's state during VMRUN */
+	/* The vCPU being run, in VMSA layout, in Donjon's memory: copied from its VMSA page
+	 * when the CPU took it, never written back (native_vmsa_claim). */
+	uint8_t *state;
+	uint64_t vmsa; /* the VMSA page it came from */
+	unsigned vmpl;
+	uint64_t xcr0;
+	uint64_t flushed_gen; /* the nested page tables' generation last flushed for */
+	bool flush;	      /* flush the guest TLB at the next entry in any case */
+	uint64_t npf_retry;   /* the page of the last nested page fault retried after a flush */
 	uint32_t verdict;
 	bool has_verdict; /* the guest wrote its result to the debug-exit port */
 	char line[128];	  /* the guest's console output, a line at a time */
@@ -17,13 +58,11 @@ struct native_vcpu {
 
 /* Before pmm_init: the I/O and MSR permission maps (everything intercepted). */
 bool svm_reserve(void);
-/* EFER.SVME and the host save area for this CPU; false (with a message) without SVM+NPT. */
-bool svm_enable_cpu(void);
-bool svm_vcpu_init(struct native_vcpu *v, unsigned apic_id, uint64_t vmsa);
-/* Run the vCPU until it halts, faults or stops; exits go to the core and the console. */
-void svm_vcpu_run(struct native_vcpu *v);
-
-/* An AP's life: SVM on, then run each guest VMSA posted to this CPU until it stops. */
-void native_ap_work(unsigned index);
+/* SVM on for this CPU (EFER.SVME, host save area, FPU set-up) and its pages; NULL (with a
+ * message) without SVM and nested paging, or without memory. */
+struct native_cpu *svm_cpu_init(unsigned index);
+/* Take the VMSA at vmsa and run it on this CPU until it halts, faults, is deleted or
+ * stops; its exits go to the core and the console. */
+void svm_run_vmsa(struct native_cpu *c, uint64_t vmsa);
 
 #endif

@@ -41,6 +41,15 @@ enum psc_op {
 	PSC_PSMASH = 3,
 };
 
+/* What the (untrusted) host does to the SVSM's SNP guest requests: forward them as they
+ * are, or attack. */
+enum sim_host_tamper {
+	SIM_HOST_FORWARD = 0,
+	SIM_HOST_FLIP_RESPONSE, /* forward, then flip a bit of the response's ciphertext */
+	SIM_HOST_DROP,		/* do not forward; answer with a firmware error */
+	SIM_HOST_REPLAY,	/* forward, then answer with the previous response instead */
+};
+
 struct sim_machine {
 	pthread_mutex_t lock;
 	uint8_t *mem;
@@ -54,6 +63,8 @@ struct sim_machine {
 	uint64_t svsm_size;
 	uint8_t *igvm; /* the IGVM file the machine launches from, or NULL */
 	size_t igvm_len;
+	enum sim_host_tamper host_tamper;
+	uint8_t last_response[PAGE_SIZE]; /* for SIM_HOST_REPLAY */
 };
 
 /* Build a machine with mem_size bytes and vcpu_count vCPUs, launch it (the PSP measures

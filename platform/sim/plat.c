@@ -1,4 +1,5 @@
 /* The platform interface on the simulated machine: core/ runs at VMPL0 of sim_current(). */
+#include <string.h>
 #include <sys/random.h>
 
 #include <donjon/platform.h>
@@ -56,6 +57,26 @@ bool plat_random(void *buf, size_t len)
 
 uint32_t plat_guest_request(const void *req, void *resp)
 {
-	/* The host forwards the message pages to the PSP unchanged. */
-	return psp_guest_request(&sim_current()->psp, req, resp);
+	struct sim_machine *m = sim_current();
+	uint8_t *out = resp;
+	uint32_t status = SNP_FW_INVALID_PARAM;
+
+	if (m->host_tamper != SIM_HOST_DROP) {
+		status = psp_guest_request(&m->psp, req, resp);
+	}
+	if (status != SNP_FW_SUCCESS) {
+		return status;
+	}
+	if (m->host_tamper == SIM_HOST_FLIP_RESPONSE) {
+		out[sizeof(struct snp_msg_hdr)] ^= 1U;
+	} else if (m->host_tamper == SIM_HOST_REPLAY) {
+		uint8_t fresh[PAGE_SIZE];
+
+		memcpy(fresh, out, PAGE_SIZE);
+		memcpy(out, m->last_response, PAGE_SIZE);
+		memcpy(m->last_response, fresh, PAGE_SIZE);
+	} else {
+		memcpy(m->last_response, out, PAGE_SIZE);
+	}
+	return status;
 }

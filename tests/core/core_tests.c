@@ -237,8 +237,9 @@ static void deposit_and_withdraw(void)
 	      SVSM_ERR_INVALID_ADDRESS);
 	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_WITHDRAW_MEM), out, 0, 0, NULL), SVSM_SUCCESS);
 	CT_EQ(read64(out) & 0xFFFF, 2);
-	CT_EQ(read64(out + 8), base + 2 * PAGE_SIZE);
-	CT_EQ(read64(out + 16), base + PAGE_SIZE);
+	/* The lowest page first. */
+	CT_EQ(read64(out + 8), base + PAGE_SIZE);
+	CT_EQ(read64(out + 16), base + 2 * PAGE_SIZE);
 	CT_EQ(tm_rmp(base + PAGE_SIZE).perms[2], 0xF);
 	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_WITHDRAW_MEM), base + 0xFF8, 0, 0, NULL),
 	      SVSM_ERR_INVALID_PARAMETER);

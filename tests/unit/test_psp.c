@@ -212,3 +212,34 @@ TEST(psp_report_vmpl_cannot_exceed_key_privilege)
 	EXPECT_EQ(psp_guest_request(&m->psp, req, resp), SNP_FW_INVALID_PARAM);
 	sim_destroy(m);
 }
+
+/* Donjon's own report through a host that attacks the SNP guest message: a response that
+ * does not authenticate, a message never delivered, a replayed answer. Each fails, and
+ * each erases VMPCK0 from the SVSM's secrets page (spec sheet svsm-abi.md 8.2), so no
+ * later message is sealed under a key whose sequence numbers the two sides may no longer
+ * share; the PSP's own copy is untouched. */
+TEST(svsm_report_erases_vmpck0_after_a_bad_answer)
+{
+	static const enum sim_host_tamper attacks[] = { SIM_HOST_FLIP_RESPONSE, SIM_HOST_DROP,
+							SIM_HOST_REPLAY };
+	static const uint8_t zero[32];
+	uint8_t nonce[64] = { 1 }, report[SNP_REPORT_SIZE];
+	uint32_t status = 0;
+
+	for (unsigned i = 0; i < 3; i++) {
+		struct sim_machine *m = t_machine(32ULL << 20, 1);
+
+		EXPECT_EQ(svsm_attest_report(nonce, report, &status), SVSM_REPORT_OK);
+		EXPECT_TRUE(memcmp(m->mem + SIM_SECRETS + SECRETS_VMPCK_OFF(0), zero, 32) != 0);
+		m->host_tamper = attacks[i];
+		EXPECT_EQ(svsm_attest_report(nonce, report, &status),
+			  attacks[i] == SIM_HOST_DROP ? SVSM_REPORT_FIRMWARE
+						      : SVSM_REPORT_BAD_RESPONSE);
+		EXPECT_MEM(m->mem + SIM_SECRETS + SECRETS_VMPCK_OFF(0), zero, 32);
+		EXPECT_TRUE(memcmp(m->psp.vmpck[0], zero, 32) != 0);
+		/* With the host honest again, there is no key left to ask with. */
+		m->host_tamper = SIM_HOST_FORWARD;
+		EXPECT_EQ(svsm_attest_report(nonce, report, &status), SVSM_REPORT_NO_KEY);
+		sim_destroy(m);
+	}
+}

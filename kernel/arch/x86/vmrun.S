@@ -1,7 +1,11 @@
-/* void svm_vmrun(uint64_t vmcb_pa, struct guest_gprs *gprs)
+/* void svm_vmrun(uint64_t vmcb_pa, struct guest_gprs *gprs, uint64_t host_save_pa)
  * Enters the guest described by the VMCB with the general registers in *gprs (RAX and
- * RSP live in the VMCB) and stores them back after #VMEXIT. The host's callee-saved
- * registers are preserved; everything else is clobbered. */
+ * RSP live in the VMCB) and stores them back after #VMEXIT. VMRUN itself switches only
+ * part of the CPU state; VMLOAD and VMSAVE switch the rest (FS, GS, TR, LDTR with their
+ * hidden parts, KernelGsBase, STAR/LSTAR/CSTAR/SFMASK, the SYSENTER MSRs), so the host
+ * never runs on a TR or GS the guest loaded, and the guest never sees the host's. All of
+ * it happens with GIF clear: an NMI waits until the host's state is back. The host's
+ * callee-saved registers are preserved; everything else is clobbered. */
 #define G_RBX 0
 #define G_RCX 8
 #define G_RDX 16
@@ -26,8 +30,13 @@ svm_vmrun:
 	pushq %r13
 	pushq %r14
 	pushq %r15
-	pushq %rsi
+	pushq %rdx /* the host save area */
+	pushq %rsi /* gprs */
+	clgi
+	movq %rdx, %rax
+	vmsave
 	movq %rdi, %rax
+	vmload
 	movq G_RBX(%rsi), %rbx
 	movq G_RCX(%rsi), %rcx
 	movq G_RDX(%rsi), %rdx
@@ -42,9 +51,9 @@ svm_vmrun:
 	movq G_R14(%rsi), %r14
 	movq G_R15(%rsi), %r15
 	movq G_RSI(%rsi), %rsi
-	clgi
 	vmrun
-	stgi
+	/* #VMEXIT restored RAX (the VMCB's address) from the host save area. */
+	vmsave
 	pushq %rsi
 	movq 8(%rsp), %rsi
 	movq %rbx, G_RBX(%rsi)
@@ -63,6 +72,9 @@ svm_vmrun:
 	popq %rax
 	movq %rax, G_RSI(%rsi)
 	popq %rsi
+	popq %rax
+	vmload
+	stgi
 	popq %r15
 	popq %r14
 	popq %r13

@@ -7,9 +7,7 @@
 #include <donjon/svsm_abi.h>
 #include <donjon/vmsa.h>
 
-#include "console.h"
 #include "harness.h"
-#include "kernel.h"
 #include "launch.h"
 #include "native.h"
 #include "rmp.h"
@@ -55,7 +53,7 @@ uint64_t tm_startup_vmsa(void)
 
 bool tm_write(uint64_t gpa, const void *buf, size_t len)
 {
-	void *dst = native_guest_access_fault(gpa, len, RMP_PERM_WRITE) == NULL
+	void *dst = native_guest_access_fault(NATIVE_GUEST_VMPL, gpa, len, RMP_PERM_WRITE) == NULL
 			    ? kernel_ptr(gpa, len)
 			    : NULL;
 
@@ -68,15 +66,7 @@ bool tm_write(uint64_t gpa, const void *buf, size_t len)
 
 bool tm_read(uint64_t gpa, void *buf, size_t len)
 {
-	const void *src = native_guest_access_fault(gpa, len, RMP_PERM_READ) == NULL
-				  ? kernel_ptr(gpa, len)
-				  : NULL;
-
-	if (src == NULL) {
-		return false;
-	}
-	__builtin_memcpy(buf, src, len);
-	return true;
+	return native_guest_copy_in(NATIVE_GUEST_VMPL, gpa, buf, len, RMP_PERM_READ);
 }
 
 uint64_t tm_call(uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t out[4])

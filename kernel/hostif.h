@@ -1,0 +1,74 @@
+/* What Donjon's kernel offers the platform it hosts (platform/native; platform/snp later):
+ * memory, the console, the CPUs and the command line. A platform includes this header and
+ * the instruction wrappers of arch/x86/cpu.h, nothing else of the kernel's; the kernel
+ * reaches the platform only through the platform's native_api.h. scripts/check-layers
+ * keeps both directions to that. */
+#ifndef KERNEL_HOSTIF_H
+#define KERNEL_HOSTIF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- memory ---- */
+
+/* The kernel maps memory 1:1 below 4 GiB. A pointer to [pa, pa + len), or NULL if the
+ * range is not inside mapped RAM. */
+void *kernel_ptr(uint64_t pa, size_t len);
+/* The end of the highest RAM range (below 4 GiB). */
+uint64_t mm_ram_top(void);
+/* Contiguous, zeroed, page-aligned memory right after the kernel image, for tables that
+ * live as long as the kernel. Only before pmm_init; 0 if it does not fit below `limit`. */
+uint64_t mm_reserve(uint64_t bytes, uint64_t limit);
+/* Page allocator over usable RAM between the reservations and `limit`. Returns false when
+ * memory is exhausted; never panics. Pages come back zeroed. */
+void pmm_init(uint64_t limit);
+bool pmm_alloc(uint64_t *pa);
+/* Pages handed out and not freed since pmm_init. */
+uint64_t pmm_used_pages(void);
+/* The kernel image (text, data, bss) and the boot reservations, in bytes. */
+uint64_t mm_image_bytes(void);
+uint64_t mm_reserved_bytes(void);
+
+/* ---- the console ---- */
+
+enum log_level {
+	LOG_ERR = 0,
+	LOG_WARN = 1,
+	LOG_INFO = 2,
+	LOG_DEBUG = 3,
+};
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Always printed, no prefix: test results and reports. */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What a guest causes: printed with a "guest: " prefix until a budget is spent, so that a
+ * guest cannot flood the console. */
+void log_guest(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- CPUs ---- */
+
+#define SMP_MAX_CPUS 8U
+
+/* Start every AP listed in the MADT; each loads its own CPU tables and the kernel's page
+ * tables, then calls ap_work(index). Returns the number of CPUs online, the BSP included. */
+unsigned smp_start(void (*ap_work)(unsigned index));
+unsigned smp_cpu_count(void);
+/* Send an NMI to CPU `index`. The kernel's NMI handler does nothing: an NMI only makes a
+ * CPU leave guest mode (the platform intercepts NMIs). */
+void smp_send_nmi(unsigned index);
+/* The APIC ID of CPU `index` (~0 if none was started there). */
+uint32_t smp_apic_id(unsigned index);
+/* The index of the CPU with this APIC ID, or SMP_MAX_CPUS. */
+unsigned smp_index_of(uint32_t apic_id);
+/* The APIC ID of the calling CPU. */
+unsigned this_cpu(void);
+
+/* ---- boot ---- */
+
+/* The value of key=VALUE on the kernel's command line, or NULL. */
+const char *cmdline_get(const char *key);
+/* Leave QEMU through isa-debug-exit: exit code 33 when passed, 35 otherwise. */
+__attribute__((noreturn)) void kernel_exit(bool passed);
+
+#endif

@@ -1,0 +1,107 @@
+/* The native platform started by the kernel: memory taken over, CPUs started, the guest
+ * launched (or the core's tests run). */
+#include "native_api.h"
+
+#include <donjon/svsm.h>
+
+#include "cpu_sync.h"
+#include "harness.h"
+#include "launch.h"
+#include "native.h"
+#include "svm.h"
+
+void tm_native_setup(const struct native_launch_params *lp);
+
+/* Donjon keeps the first 16 MiB and the guest gets the rest. Sets up the RMP model, the
+ * SVM permission maps, the core's tables, the page allocator and the nested page tables;
+ * fills lp (vCPU count still 1). */
+static void native_setup(struct native_launch_params *lp)
+{
+	uint64_t mem = mm_ram_top();
+	size_t state_size = svsm_state_size(mem);
+	uint64_t state = 0;
+
+	if (mem < 2 * NATIVE_SVSM_SIZE || !native_mm_init(mem) || !svm_reserve() ||
+	    (state = mm_reserve(state_size, NATIVE_SVSM_SIZE)) == 0U) {
+		log_msg(LOG_ERR, "not enough memory for Donjon and a guest (need 32 MiB or more)");
+		kernel_exit(false);
+	}
+	pmm_init(NATIVE_SVSM_SIZE);
+	if (!native_npt_init()) {
+		kernel_exit(false);
+	}
+	*lp = (struct native_launch_params){
+		.mem_size = mem,
+		.core_state = kernel_ptr(state, state_size),
+		.core_state_size = state_size,
+		.vcpu_count = 1,
+		.touch_gpa = 0x100000U,
+	};
+}
+
+/* An AP's life: SVM on, then run each guest VMSA posted to this CPU until it stops. */
+static void native_ap_work(unsigned index)
+{
+	struct native_cpu *c = svm_cpu_init(index);
+
+	if (c == NULL) {
+		log_msg(LOG_ERR, "CPU %u: cannot run guest vCPUs", index);
+		return;
+	}
+	for (;;) {
+		uint64_t vmsa = cpusync_take(index);
+
+		if (vmsa == 0U) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		svm_run_vmsa(c, vmsa);
+	}
+}
+
+static uint32_t guest_mode(void)
+{
+	const char *bench = cmdline_get("bench");
+	const char *mode = cmdline_get("mode");
+
+	if (bench != NULL) {
+		return bench[0] == 'b'	 ? GUEST_MODE_HALT
+		       : bench[0] == 's' ? GUEST_MODE_TIME_SHOOTDOWN
+					 : GUEST_MODE_TIME_CALLS;
+	}
+	return mode != NULL && mode[0] == 'h' ? GUEST_MODE_HOSTILE : GUEST_MODE_CHECKS;
+}
+
+void native_run_core_tests(void)
+{
+	struct native_launch_params lp;
+
+	native_setup(&lp);
+	tm_native_setup(&lp);
+	kernel_exit(ct_run("core-kernel") == 0U);
+}
+
+void native_run_guest(void)
+{
+	struct native_launch_params lp;
+	bool passed = false;
+	const char *touch = cmdline_get("touch");
+
+	native_setup(&lp);
+	lp.vcpu_count = smp_start(native_ap_work);
+	log_msg(LOG_INFO, "%u CPU(s) online", lp.vcpu_count);
+	/* touch=unvalidated: the guest's last access goes to memory it never validated
+	 * instead of Donjon's. */
+	if (touch != NULL && touch[0] == 'u') {
+		lp.touch_gpa = GUEST_UNVALIDATED;
+	}
+	lp.guest_mode = guest_mode();
+	if (!native_launch(&lp, &passed)) {
+		kernel_exit(false);
+	}
+	log_msg(LOG_INFO, "guest finished: %s", passed ? "passed" : "failed");
+	log_msg(LOG_INFO, "memory: image %lu KiB, tables %lu KiB, pages %lu KiB, in use %lu KiB",
+		mm_image_bytes() >> 10, mm_reserved_bytes() >> 10, pmm_used_pages() * 4U,
+		(mm_image_bytes() + mm_reserved_bytes() + pmm_used_pages() * 4096U) >> 10);
+	kernel_exit(passed);
+}

@@ -1,0 +1,16 @@
+/* The instructions whose exits Donjon steps over, decoded from guest memory: QEMU's
+ * nested SVM gives no next RIP, so Donjon reads the instruction at the guest's CS:RIP as
+ * the guest's CPU fetched it, through the guest's page tables and with the rights of the
+ * guest's VMPL (guest_walk.c), never with Donjon's own. */
+#ifndef PLATFORM_NATIVE_INSN_H
+#define PLATFORM_NATIVE_INSN_H
+
+#include "svm.h"
+
+/* The length of the instruction at the vCPU's CS:RIP that made the exit exit_code
+ * (CPUID, VMMCALL, XSETBV, RDTSCP, INVD, WBINVD), prefixes included. 0, with *why set, if
+ * the bytes cannot be fetched as the guest would fetch them or are not that instruction
+ * (another vCPU may have changed them since): the caller stops the vCPU. */
+unsigned insn_length(struct native_cpu *c, uint64_t exit_code, const char **why);
+
+#endif
