@@ -172,14 +172,9 @@ gpa_t svsm_vcpu_caa(unsigned apic_id)
  * use while VMPL0 runs). False if the VMSA cannot be reached. */
 static bool vmsa_set_runnable(gpa_t vmsa, bool runnable)
 {
-	gpa_t efer_gpa = gpa_init(gpa_val(vmsa) + VMSA_EFER_OFF);
-	uint64_t efer = 0;
+	gpa_t efer = gpa_init(gpa_val(vmsa) + VMSA_EFER_OFF);
 
-	if (!svsmmem_copy_in(efer_gpa, &efer, sizeof(efer))) {
-		return false;
-	}
-	efer = runnable ? efer | EFER_SVME : efer & ~EFER_SVME;
-	return svsmmem_copy_out(efer_gpa, &efer, sizeof(efer));
+	return svsmmem_update64(efer, runnable ? 0U : EFER_SVME, runnable ? EFER_SVME : 0U);
 }
 
 static enum svsm_exit_result handle_locked(struct vcpu_rec *rec, struct svsm_regs *regs)

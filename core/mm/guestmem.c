@@ -50,6 +50,21 @@ bool svsmmem_zero(gpa_t gpa, size_t len)
 	return true;
 }
 
+bool svsmmem_update64(gpa_t gpa, uint64_t clear, uint64_t set)
+{
+	uint8_t *field = gpa_is_aligned(gpa, 8) ? plat_map(gpa, sizeof(uint64_t)) : NULL;
+	uint64_t v = 0;
+
+	if (field == NULL) {
+		return false;
+	}
+	__builtin_memcpy(&v, field, sizeof(v));
+	v = (v & ~clear) | set;
+	__builtin_memcpy(field, &v, sizeof(v));
+	plat_unmap(field, sizeof(v));
+	return true;
+}
+
 bool guestmem_copy_in(const struct guest_view *g, gpa_t gpa, void *dst, size_t len)
 {
 	if (len == 0U) {

@@ -27,5 +27,8 @@ bool guestmem_writable(const struct guest_view *g, gpa_t gpa, size_t len);
 bool svsmmem_copy_in(gpa_t gpa, void *dst, size_t len);
 bool svsmmem_copy_out(gpa_t gpa, const void *src, size_t len);
 bool svsmmem_zero(gpa_t gpa, size_t len);
+/* The 8-byte field at gpa (8-byte aligned) with the bits of clear cleared and those of set
+ * set, through one mapping. */
+bool svsmmem_update64(gpa_t gpa, uint64_t clear, uint64_t set);
 
 #endif

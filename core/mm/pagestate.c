@@ -34,13 +34,7 @@ uint64_t pagestate_page_count(void)
 
 bool pagestate_range_valid(gpa_t gpa, uint64_t len)
 {
-	uint64_t end = 0;
-
-	/* Guards a guest-chosen address plus length wrapping past 2^64. */
-	if (__builtin_add_overflow(gpa_val(gpa), len, &end)) {
-		return false;
-	}
-	return len != 0U && end <= (table.count << PAGE_SHIFT);
+	return range_within(gpa_val(gpa), len, table.count << PAGE_SHIFT);
 }
 
 struct page_info pagestate_get(gpa_t gpa)

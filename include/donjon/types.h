@@ -36,6 +36,15 @@ static inline bool gpa_is_aligned(gpa_t g, uint64_t align)
 	return (g.gpa & (align - 1U)) == 0U;
 }
 
+/* The range check: true if [base, base + len) is not empty, does not wrap past 2^64 and
+ * ends at or below limit. Every bound on a guest- or host-controlled range uses it. */
+static inline bool range_within(uint64_t base, uint64_t len, uint64_t limit)
+{
+	uint64_t end = 0;
+
+	return len != 0U && !__builtin_add_overflow(base, len, &end) && end <= limit;
+}
+
 /* Page sizes as PVALIDATE, RMPADJUST and the SVSM lists encode them. */
 enum page_size {
 	PAGE_4K = 0,

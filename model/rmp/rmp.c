@@ -5,9 +5,7 @@
 
 bool rmp_range_in_memory(const struct rmp_table *t, uint64_t gpa, uint64_t len)
 {
-	uint64_t end = 0;
-
-	return len != 0U && !__builtin_add_overflow(gpa, len, &end) && end <= t->mem_size;
+	return range_within(gpa, len, t->mem_size);
 }
 
 struct rmp_entry *rmp_entry_at(const struct rmp_table *t, uint64_t gpa)

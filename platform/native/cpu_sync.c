@@ -116,10 +116,11 @@ bool cpusync_claimed(uint64_t vmsa)
 	return false;
 }
 
-/* Kick CPU `cpu` until done(cpu, arg) holds. False if it does not within the bound. */
+/* Wait until done(cpu, arg) holds, kicking CPU `cpu` again every KICK_EVERY_SPINS. False
+ * if it does not within the bound. */
 static bool kick_until(unsigned cpu, bool (*done)(unsigned cpu, uint64_t arg), uint64_t arg)
 {
-	for (unsigned long n = 0; !done(cpu, arg); n++) {
+	for (unsigned long n = 1; !done(cpu, arg); n++) {
 		if (n == GIVE_UP_SPINS) {
 			return false;
 		}
@@ -149,6 +150,9 @@ bool cpusync_revoke(uint64_t vmsa)
 			continue;
 		}
 		/* After the mark: an entry that missed it is seen here in guest mode. */
+		if (!left_revoked_claim(i, vmsa | CLAIM_REVOKED)) {
+			smp_send_nmi(i);
+		}
 		if (!kick_until(i, left_revoked_claim, vmsa | CLAIM_REVOKED)) {
 			log_msg(LOG_ERR, "CPU %u does not leave guest mode to stop VMSA 0x%lx", i,
 				vmsa);
@@ -171,6 +175,13 @@ void cpusync_npt_changed(bool reduced)
 
 	if (!reduced) {
 		return;
+	}
+	/* Kick every CPU still on an older generation first, then wait for each: they leave
+	 * guest mode in parallel. */
+	for (unsigned i = 0; i < smp_cpu_count(); i++) {
+		if (i != self && !flushed_since(i, gen)) {
+			smp_send_nmi(i);
+		}
 	}
 	for (unsigned i = 0; i < smp_cpu_count(); i++) {
 		if (i != self && !kick_until(i, flushed_since, gen)) {

@@ -34,6 +34,9 @@ const char *native_guest_access_fault(unsigned vmpl, uint64_t gpa, uint64_t len,
  * copied under the RMP lock so that no concurrent change of the page slips between. */
 bool native_guest_copy_in(unsigned vmpl, uint64_t gpa, void *buf, size_t len, uint8_t need);
 
+/* What vmpl's nested page table gives the guest at gpa: present (and writable if write). */
+bool native_npt_permits(unsigned vmpl, uint64_t gpa, bool write);
+
 struct rmp_entry;
 /* A copy of gpa's RMP entry; false outside memory. */
 bool native_rmp_entry(uint64_t gpa, struct rmp_entry *out);

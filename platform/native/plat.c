@@ -221,6 +221,25 @@ bool native_npt_init(void)
 	return true;
 }
 
+bool native_npt_permits(unsigned vmpl, uint64_t gpa, bool write)
+{
+	uint64_t root = native_npt_root(vmpl);
+	bool ok = false;
+
+	if (root == 0U || !rmp_range_in_memory(&rmp, gpa, 1)) {
+		return false;
+	}
+	spin_lock(&native_lock);
+	/* Every table on the way exists (native_npt_init); nothing is allocated here. */
+	const uint64_t *leaf = npt_leaf(root, gpa & ~(PAGE_SIZE - 1U));
+
+	if (leaf != NULL) {
+		ok = (*leaf & NPTE_P) != 0U && (!write || (*leaf & NPTE_RW) != 0U);
+	}
+	spin_unlock(&native_lock);
+	return ok;
+}
+
 uint64_t native_npt_root(unsigned vmpl)
 {
 	return vmpl < VMPL_COUNT ? npt_pml4[vmpl] : 0U;

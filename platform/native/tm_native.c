@@ -69,6 +69,11 @@ bool tm_read(uint64_t gpa, void *buf, size_t len)
 	return native_guest_copy_in(NATIVE_GUEST_VMPL, gpa, buf, len, RMP_PERM_READ);
 }
 
+bool tm_may_access(unsigned vmpl, uint64_t gpa, bool write)
+{
+	return native_npt_permits(vmpl, gpa, write);
+}
+
 uint64_t tm_call(uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t out[4])
 {
 	struct svsm_regs regs = { .rax = rax, .rcx = rcx, .rdx = rdx, .r8 = r8 };

@@ -23,11 +23,6 @@ struct loader {
 	uint8_t bsp_vmsa[PAGE_SIZE];
 };
 
-static bool in_memory(const struct sim_machine *m, uint64_t gpa, uint64_t len)
-{
-	return gpa <= m->mem_size && len <= m->mem_size - gpa;
-}
-
 static bool load_page(void *ctx, const struct igvm_launch_page *p, struct igvm_error *err)
 {
 	struct loader *l = ctx;
@@ -38,7 +33,8 @@ static bool load_page(void *ctx, const struct igvm_launch_page *p, struct igvm_e
 		(void)snprintf(err->message, sizeof(err->message),
 			       "required memory [0x%llx, +0x%llx) lies outside the machine",
 			       (unsigned long long)p->gpa, (unsigned long long)p->size);
-		return in_memory(m, p->gpa, p->size);
+		/* An empty requirement asks for nothing the machine could lack. */
+		return p->size == 0U || range_within(p->gpa, p->size, m->mem_size);
 	}
 	if (p->type == SNP_PAGE_VMSA) {
 		/* KVM's VMSA pages are not guest RAM; the PSP measures them at 0xfffffffff000. */
@@ -48,7 +44,7 @@ static bool load_page(void *ctx, const struct igvm_launch_page *p, struct igvm_e
 		}
 		return true;
 	}
-	if (!in_memory(m, p->gpa, PAGE_SIZE)) {
+	if (!range_within(p->gpa, PAGE_SIZE, m->mem_size)) {
 		(void)snprintf(err->message, sizeof(err->message),
 			       "page 0x%llx lies outside the machine's memory",
 			       (unsigned long long)p->gpa);
@@ -114,7 +110,7 @@ static bool finish_id_block(struct sim_psp *psp, const struct igvm_launch *launc
 /* A launch page the host loaded and validated, as the SVSM finds it. */
 static const uint8_t *launched(const struct sim_machine *m, uint64_t gpa, uint64_t len)
 {
-	if ((gpa & (PAGE_SIZE - 1U)) != 0U || len == 0U || !in_memory(m, gpa, len)) {
+	if ((gpa & (PAGE_SIZE - 1U)) != 0U || !range_within(gpa, len, m->mem_size)) {
 		return NULL;
 	}
 	for (uint64_t p = gpa; p < gpa + len; p += PAGE_SIZE) {
@@ -175,7 +171,7 @@ static bool svsm_start(struct sim_machine *m, const uint8_t *bsp_vmsa, uint64_t 
 	if (map == NULL) {
 		return fail(err, errlen, "the launch info's memory map was not launched");
 	}
-	if (!in_memory(m, li.svsm_base, li.svsm_size)) {
+	if (!range_within(li.svsm_base, li.svsm_size, m->mem_size)) {
 		return fail(err, errlen, "the launch info's SVSM range lies outside the machine");
 	}
 	if (li.svsm_size < PAGE_SIZE) {

@@ -20,13 +20,6 @@ static struct rmp_table table_of(struct sim_machine *m)
 	return (struct rmp_table){ .entries = m->rmp, .mem_size = m->mem_size };
 }
 
-static bool page_in_memory(struct sim_machine *m, uint64_t gpa, uint64_t len)
-{
-	struct rmp_table t = table_of(m);
-
-	return rmp_range_in_memory(&t, gpa, len);
-}
-
 static struct rmp_entry *rmp_at(struct sim_machine *m, uint64_t gpa)
 {
 	return &m->rmp[gpa >> PAGE_SHIFT];
@@ -83,7 +76,7 @@ const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, con
 
 bool sim_rmp_entry(struct sim_machine *m, gpa_t gpa, struct rmp_entry *out)
 {
-	if (!page_in_memory(m, gpa_val(gpa), 1)) {
+	if (!range_within(gpa_val(gpa), 1, m->mem_size)) {
 		return false;
 	}
 	pthread_mutex_lock(&m->lock);
@@ -103,11 +96,11 @@ const char *sim_host_psc(struct sim_machine *m, gpa_t gpa, enum page_size size, 
 	if ((base & (bytes - 1U)) != 0U) {
 		return "address not aligned to the page size";
 	}
-	if (!page_in_memory(m, base, bytes) || (op == PSC_PSMASH && size != PAGE_2M)) {
+	if (!range_within(base, bytes, m->mem_size) || (op == PSC_PSMASH && size != PAGE_2M)) {
 		return op == PSC_PSMASH ? "psmash takes a 2m page" : "outside guest memory";
 	}
 	pthread_mutex_lock(&m->lock);
-	if (size == PAGE_4K && page_in_memory(m, region, PAGE_SIZE_2M) &&
+	if (size == PAGE_4K && range_within(region, PAGE_SIZE_2M, m->mem_size) &&
 	    rmp_at(m, region)->size_2m) {
 		for (uint64_t i = 0; i < PAGES_PER_2M; i++) {
 			rmp_at(m, region + i * PAGE_SIZE)->size_2m = false;
@@ -138,7 +131,8 @@ const char *sim_host_ap_create(struct sim_machine *m, unsigned apic_id, gpa_t vm
 	if (apic_id >= m->vcpu_count) {
 		return "no such vCPU";
 	}
-	if ((gpa_val(vmsa) & (PAGE_SIZE - 1U)) != 0U || !page_in_memory(m, gpa_val(vmsa), 1)) {
+	if ((gpa_val(vmsa) & (PAGE_SIZE - 1U)) != 0U ||
+	    !range_within(gpa_val(vmsa), 1, m->mem_size)) {
 		return "VMSA address invalid";
 	}
 	pthread_mutex_lock(&m->lock);

@@ -21,13 +21,13 @@ void *plat_map(gpa_t gpa, size_t len)
 {
 	struct sim_machine *m = sim_current();
 	struct rmp_entry e;
-	uint64_t end = 0;
 
-	if (len == 0U || __builtin_add_overflow(gpa_val(gpa), len, &end) || end > m->mem_size) {
+	if (!range_within(gpa_val(gpa), len, m->mem_size)) {
 		return NULL;
 	}
 	/* VMPL0 reaches every validated private page; anything else would fault. */
-	for (uint64_t p = gpa_val(gpa) & ~(PAGE_SIZE - 1U); p < end; p += PAGE_SIZE) {
+	for (uint64_t p = gpa_val(gpa) & ~(PAGE_SIZE - 1U); p < gpa_val(gpa) + len;
+	     p += PAGE_SIZE) {
 		if (!sim_rmp_entry(m, gpa_init(p), &e) || !e.assigned || !e.validated) {
 			return NULL;
 		}

@@ -266,6 +266,35 @@ static void query_vtom_and_unknown_calls(void)
 	CT_EQ(tm_call((uint64_t)1 << 32, 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_PROTOCOL);
 }
 
+/* Each VMPL has its own rights: a page validated for the VMPL2 guest is VMPL2's (and
+ * VMPL1's), never VMPL3's; a VMPL3 vCPU can be created; its VMSA is nobody's page while it
+ * is one, and comes back to VMPL2 alone. */
+static void each_vmpl_has_its_own_rights(void)
+{
+	uint64_t page = tm_scratch() + 24 * PAGE_SIZE;
+	uint64_t vmsa = page + PAGE_SIZE;
+	uint64_t efer = EFER_SVME, features = SEV_FEATURE_SNP_ACTIVE;
+	uint8_t vmpl = 3;
+
+	if (!boot()) {
+		return;
+	}
+	CT_TRUE(!tm_may_access(2, page, false) && !tm_may_access(3, page, false));
+	CT_EQ(pvalidate(page | PVAL_ENTRY_VALIDATE), SVSM_SUCCESS);
+	CT_EQ(pvalidate(vmsa | PVAL_ENTRY_VALIDATE), SVSM_SUCCESS);
+	CT_TRUE(tm_may_access(2, page, false) && tm_may_access(2, page, true));
+	CT_TRUE(!tm_may_access(3, page, false) && !tm_may_access(3, page, true));
+	CT_TRUE(tm_write(vmsa + VMSA_VMPL_OFF, &vmpl, 1));
+	CT_TRUE(tm_write(vmsa + VMSA_EFER_OFF, &efer, 8));
+	CT_TRUE(tm_write(vmsa + VMSA_SEV_FEATURES_OFF, &features, 8));
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_CREATE_VCPU), vmsa, page, 0, NULL), SVSM_SUCCESS);
+	CT_TRUE(!tm_may_access(2, vmsa, false) && !tm_may_access(3, vmsa, false));
+	/* Its calling area stays the guest's to write, at VMPL2 only. */
+	CT_TRUE(tm_may_access(2, page, true) && !tm_may_access(3, page, false));
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_DELETE_VCPU), vmsa, 0, 0, NULL), SVSM_SUCCESS);
+	CT_TRUE(tm_may_access(2, vmsa, true) && !tm_may_access(3, vmsa, false));
+}
+
 const struct core_test core_tests[] = {
 	{ "validate_zeroes_and_grants", validate_zeroes_and_grants },
 	{ "double_validation_and_rescind", double_validation_and_rescind },
@@ -276,5 +305,6 @@ const struct core_test core_tests[] = {
 	{ "create_and_delete_vcpu", create_and_delete_vcpu },
 	{ "deposit_and_withdraw", deposit_and_withdraw },
 	{ "query_vtom_and_unknown_calls", query_vtom_and_unknown_calls },
+	{ "each_vmpl_has_its_own_rights", each_vmpl_has_its_own_rights },
 };
 const unsigned core_test_count = sizeof(core_tests) / sizeof(core_tests[0]);

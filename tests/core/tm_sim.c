@@ -51,6 +51,17 @@ bool tm_read(uint64_t gpa, void *buf, size_t len)
 	return sim_guest_read(sim, SIM_GUEST_VMPL, gpa_init(gpa), buf, len) == NULL;
 }
 
+bool tm_may_access(unsigned vmpl, uint64_t gpa, bool write)
+{
+	uint8_t byte = 0;
+
+	if (sim_guest_read(sim, vmpl, gpa_init(gpa), &byte, 1) != NULL) {
+		return false;
+	}
+	/* Writing back the byte just read changes nothing. */
+	return !write || sim_guest_write(sim, vmpl, gpa_init(gpa), &byte, 1) == NULL;
+}
+
 uint64_t tm_call(uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t out[4])
 {
 	struct svsm_regs regs = { .rax = rax, .rcx = rcx, .rdx = rdx, .r8 = r8 };
