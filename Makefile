@@ -15,13 +15,18 @@ CORE_SRC := $(wildcard core/*.c core/*/*.c)
 # builder.
 IGVM_LIB_SRC := $(filter-out lib/igvm/igvm_build.c,$(wildcard lib/igvm/igvm_*.c))
 IGVM_TOOL_SRC := lib/igvm/igvm_build.c tools/igvm/main.c
-SIM_SRC := $(wildcard platform/sim/*.c model/rmp/*.c) $(IGVM_LIB_SRC)
+# Crypto (include/donjon/crypto.h): OpenSSL in hosted builds, Debian's BearSSL in the kernel.
+HOSTED_CRYPTO_SRC := lib/crypto/crypto_openssl.c
+BEARSSL_LIB := /usr/lib/x86_64-linux-gnu/libbearssl.a
+SIM_SRC := $(wildcard platform/sim/*.c model/rmp/*.c model/psp/*.c) $(IGVM_LIB_SRC) \
+	$(HOSTED_CRYPTO_SRC)
 TOOL_SIM_SRC := $(wildcard tools/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # The native platform's guest page-table walker is freestanding: the unit tests run it hosted.
 GUEST_WALK_SRC := platform/native/guest_walk.c
 
-INCLUDES := -Iinclude -Icore -Iplatform/sim -Imodel/rmp -Itests/core -Ilib/igvm -Itests \
+INCLUDES := -Iinclude -Icore -Iplatform/sim -Imodel/rmp -Imodel/psp -Itests/core -Ilib/igvm \
+	-Ilib/crypto -Itests \
 	-Iplatform/native
 WARN := -Wall -Wextra -Werror -Wshadow -Wvla -Wconversion -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-sign-conversion
@@ -100,6 +105,13 @@ $(BUILD)/test-core: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(CORE_TEST_SRC) test
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
+# The crypto known answers (tests/crypto) against OpenSSL; the kernel runs them on BearSSL.
+CRYPTO_TEST_SRC := tests/crypto/kat.c
+$(BUILD)/test-crypto: $(call objs,san,tests/crypto/run_hosted.c $(CRYPTO_TEST_SRC) \
+	tests/core/harness.c $(HOSTED_CRYPTO_SRC))
+	$(say) CC $@
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(GUEST_WALK_SRC) \
 	lib/igvm/igvm_build.c tests/igvm_sample.c)
 	$(say) CC $@
@@ -121,7 +133,8 @@ run: deps $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/donjon-sim $(BUILD)/donjon-sim-san \
-		$(BUILD)/test-unit $(BUILD)/test-unit-tsan $(BUILD)/test-core $(BUILD)/fuzz-request \
+		$(BUILD)/test-unit $(BUILD)/test-unit-tsan $(BUILD)/test-core $(BUILD)/test-crypto \
+		$(BUILD)/fuzz-request \
 		$(BUILD)/fuzz-igvm \
 		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm
 	@scripts/run-tests $(BUILD)
@@ -149,14 +162,14 @@ clean:
 # ---- the kernel: freestanding x86-64, booted by QEMU through PVH ----
 # The kernel carries the core, the RMP model and the native platform, and the protocol
 # test guest (tests/guest) as a flat image it loads at launch.
-# core/attest needs crypto the kernel does not have yet (include/donjon/crypto.h).
-KERNEL_SRC := $(wildcard kernel/*.c) $(filter-out core/attest/%,$(CORE_SRC)) \
-	$(wildcard model/rmp/*.c platform/native/*.c) \
-	$(CORE_TEST_SRC)
+KERNEL_SRC := $(wildcard kernel/*.c) $(CORE_SRC) lib/crypto/crypto_bearssl.c \
+	$(wildcard model/rmp/*.c model/psp/*.c platform/native/*.c) \
+	$(CORE_TEST_SRC) $(CRYPTO_TEST_SRC)
 KERNEL_ASM := $(wildcard kernel/arch/x86/*.S)
 FREESTANDING := -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -mcmodel=small
-KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -Imodel/rmp -Iplatform/native \
+KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -Imodel/rmp -Imodel/psp \
+	-Iplatform/native -Ilib/crypto \
 	-Itests/core \
 	$(FREESTANDING)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kobj/%.o,$(KERNEL_SRC)) \
@@ -210,12 +223,12 @@ $(BUILD)/kernel/donjon.elf: $(KERNEL_OBJS) kernel/kernel.ld scripts/gen-symbols
 	$(say) CC $@
 	$(Q)$(CC) $(KCFLAGS) -c $(BUILD)/kernel/symbols0.c -o $(BUILD)/kernel/symbols0.o
 	$(say) LD $@
-	$(Q)$(KLD) -o $@.pass1 $(KERNEL_OBJS) $(BUILD)/kernel/symbols0.o
+	$(Q)$(KLD) -o $@.pass1 $(KERNEL_OBJS) $(BUILD)/kernel/symbols0.o $(BEARSSL_LIB)
 	$(say) SYMS $@
 	$(Q)scripts/gen-symbols $@.pass1 > $(BUILD)/kernel/symbols.c
 	$(say) CC $@
 	$(Q)$(CC) $(KCFLAGS) -c $(BUILD)/kernel/symbols.c -o $(BUILD)/kernel/symbols.o
 	$(say) LD $@
-	$(Q)$(KLD) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/symbols.o
+	$(Q)$(KLD) -o $@ $(KERNEL_OBJS) $(BUILD)/kernel/symbols.o $(BEARSSL_LIB)
 	$(say) SYMS $@
 	$(Q)scripts/gen-symbols $@ | cmp -s - $(BUILD)/kernel/symbols.c

@@ -26,6 +26,9 @@ void pmm_init(uint64_t limit);
 bool pmm_alloc(uint64_t *pa);
 /* Pages handed out and not freed since pmm_init. */
 uint64_t pmm_used_pages(void);
+/* The kernel's code and read-only data, [*start, *end), page aligned: what stays the same
+ * while it runs. */
+void kernel_image_constant(uint64_t *start, uint64_t *end);
 /* The kernel image (text, data, bss) and the boot reservations, in bytes. */
 uint64_t mm_image_bytes(void);
 uint64_t mm_reserved_bytes(void);
@@ -63,6 +66,10 @@ uint32_t smp_apic_id(unsigned index);
 unsigned smp_index_of(uint32_t apic_id);
 /* The APIC ID of the calling CPU. */
 unsigned this_cpu(void);
+
+/* ---- the x87/SSE/AVX registers ---- */
+
+#include "fpu.h"
 
 /* ---- boot ---- */
 

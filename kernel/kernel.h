@@ -4,6 +4,9 @@
 
 #include "hostif.h"
 
+/* Once on the BSP: the crypto library's CPU features and entropy source (crypto_env.c). */
+void crypto_env_init(void);
+
 bool kernel_ram_contains(uint64_t pa, uint64_t len);
 /* Firmware tables (ACPI) live outside usable RAM: a read-only pointer to any range below
  * 4 GiB except page 0, or NULL. */

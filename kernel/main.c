@@ -5,10 +5,12 @@
 #include "acpi.h"
 #include "arch/x86/cpu.h"
 #include "console.h"
+#include "harness.h"
 #include "kernel.h"
 #include "ktest.h"
 #include "mm.h"
 #include "native_api.h"
+#include "percpu.h"
 #include "trap.h"
 
 #define PVH_MAGIC 0x336EC578U
@@ -208,6 +210,8 @@ void kmain(uint32_t start_info)
 		kernel_exit(false);
 	}
 	trap_init_cpu(0);
+	percpu_init(0);
+	crypto_env_init();
 	paging_init();
 	const char *test = cmdline_get("test");
 
@@ -217,6 +221,9 @@ void kmain(uint32_t start_info)
 	}
 	if (test != NULL && test[0] == 'c' && test[1] == 'o' && test[2] == 'r' && test[3] == 'e') {
 		native_run_core_tests();
+	}
+	if (test != NULL && test[0] == 'c' && test[1] == 'r' && test[2] == 'y') {
+		kernel_exit(ct_run_tests("crypto-kernel", crypto_tests, crypto_test_count) == 0U);
 	}
 	if (test != NULL) {
 		pmm_init(~0ULL);

@@ -227,6 +227,12 @@ uint64_t pmm_used_pages(void)
 	return initial_count - free_count;
 }
 
+void kernel_image_constant(uint64_t *start, uint64_t *end)
+{
+	*start = kaddr(__text_start);
+	*end = kaddr(__rodata_end);
+}
+
 uint64_t mm_image_bytes(void)
 {
 	return image_end() - kaddr(__kernel_start);

@@ -8,6 +8,7 @@
 #include "arch/x86/cpu.h"
 #include "kernel.h"
 #include "mm.h"
+#include "percpu.h"
 #include "trap.h"
 
 #define TRAMPOLINE 0x8000ULL
@@ -59,6 +60,7 @@ __attribute__((noreturn)) static void ap_main(unsigned index)
 {
 	paging_activate();
 	trap_init_cpu(index);
+	percpu_init(index);
 	atomic_fetch_add(&online, 1U);
 	work(index);
 	for (;;) {

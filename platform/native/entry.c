@@ -27,7 +27,8 @@ static void native_setup(struct native_launch_params *lp)
 		kernel_exit(false);
 	}
 	pmm_init(NATIVE_SVSM_SIZE);
-	if (!native_npt_init()) {
+	if (!native_npt_init() || !native_psp_init()) {
+		log_msg(LOG_ERR, "no nested page tables or no PSP model (its keys need RDRAND)");
 		kernel_exit(false);
 	}
 	*lp = (struct native_launch_params){
@@ -78,7 +79,7 @@ void native_run_core_tests(void)
 
 	native_setup(&lp);
 	tm_native_setup(&lp);
-	kernel_exit(ct_run("core-kernel") == 0U);
+	kernel_exit(ct_run_tests("core-kernel", core_tests, core_test_count) == 0U);
 }
 
 void native_run_guest(void)

@@ -49,6 +49,30 @@ static bool validate_range(uint64_t base, uint64_t size, struct svsm_guest_range
 static uint64_t secrets_page;
 static uint64_t startup_vmsa;
 
+/* The launch digest on this platform (docs/spec-notes.md): the PAGE_INFO chain of the
+ * SEV-SNP launch over Donjon's own code and read-only data as it finds them in memory, the
+ * guest's image, its secrets page and its first VMSA, computed by Donjon itself. It says
+ * which code runs to whoever trusts Donjon; no hardware vouches for it, and the chip key
+ * that signs it is made at every boot. The PSP then fills Donjon's secrets page. */
+static void measure_launch(uint64_t guest_bytes, uint8_t *secrets)
+{
+	uint64_t start = 0, end = 0;
+
+	native_psp_launch_begin();
+	kernel_image_constant(&start, &end);
+	for (uint64_t pa = start; pa < end; pa += PAGE_SIZE) {
+		native_psp_measure(SNP_PAGE_NORMAL, pa, kernel_ptr(pa, PAGE_SIZE));
+	}
+	for (uint64_t off = 0; off < guest_bytes; off += PAGE_SIZE) {
+		native_psp_measure(SNP_PAGE_NORMAL, GUEST_IMAGE + off,
+				   kernel_ptr(GUEST_IMAGE + off, PAGE_SIZE));
+	}
+	native_psp_measure(SNP_PAGE_SECRETS, secrets_page, NULL);
+	native_psp_measure(SNP_PAGE_VMSA, SNP_VMSA_MEASURE_GPA,
+			   kernel_ptr(startup_vmsa, PAGE_SIZE));
+	native_psp_launch_end(secrets);
+}
+
 bool native_launch_prepare(const struct native_launch_params *lp, uint64_t *vmsa_out)
 {
 	/* Two linker symbols around the image: compare their addresses, not the objects. */
@@ -87,15 +111,9 @@ bool native_launch_prepare(const struct native_launch_params *lp, uint64_t *vmsa
 	*(uint32_t *)kernel_ptr(GUEST_PARAMS, 4) = lp->vcpu_count;
 	*(uint64_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_TOUCH_OFF, 8) = lp->touch_gpa;
 	*(uint32_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_MODE_OFF, 4) = lp->guest_mode;
-	/* There is no PSP here: the secrets page has a version and no VMPCKs. */
-	uint8_t *secrets = kernel_ptr(secrets_page, 4096);
-
-	for (unsigned i = 0; i < 4096U; i++) {
-		secrets[i] = 0;
-	}
-	store64(secrets, 0, 3);
 	vmsa_init_long_mode(kernel_ptr(startup_vmsa, 4096), GUEST_IMAGE, GUEST_STACK_TOP,
 			    GUEST_PAGE_TABLES);
+	measure_launch((image_size + 4095U) & ~4095ULL, kernel_ptr(secrets_page, 4096));
 	boot.secrets = gpa_init(secrets_page);
 	boot.vcpus[0] = (struct svsm_vcpu_boot){ .vmsa = gpa_init(startup_vmsa),
 						 .caa = gpa_init(GUEST_CAA(0)) };

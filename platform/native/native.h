@@ -9,6 +9,7 @@
 #define PLATFORM_NATIVE_NATIVE_H
 
 #include <donjon/platform.h>
+#include <donjon/snp.h>
 
 #include "guest_layout.h"
 #include "hostif.h"
@@ -46,6 +47,18 @@ bool native_launch_validate(uint64_t gpa);
 /* The startup vCPU's VMSA (in Donjon's range) becomes an RMP VMSA page, as LAUNCH_UPDATE
  * of a VMSA page does. */
 bool native_launch_vmsa(uint64_t gpa);
+
+/* The PSP model: a chip key made now (its public point printed on the console for
+ * verifiers), VMPCKs, the launch digest. */
+bool native_psp_init(void);
+/* A new launch: the launch digest starts again; each page the launch measures goes in as
+ * LAUNCH_UPDATE would put it (data: 4 KiB, or NULL for the types without contents); last,
+ * the SECRETS page (4 KiB) is filled with the PSP's VMPCKs. */
+void native_psp_launch_begin(void);
+void native_psp_measure(enum snp_page_type type, uint64_t gpa, const uint8_t *data);
+void native_psp_launch_end(uint8_t *secrets);
+/* The chip key's public point (CRYPTO_P384_POINT_SIZE bytes). */
+const uint8_t *native_psp_chip_key(void);
 
 /* CPU cpu takes the VMSA at vmsa to run it: it must be an RMP VMSA page that is not
  * being stopped. Its 4 KiB are copied into state (Donjon's memory): the run loop works

@@ -9,6 +9,7 @@
 #include "arch/x86/cpu.h"
 #include "cpu_sync.h"
 #include "lock.h"
+#include "psp.h"
 #include "rmp.h"
 
 #define NPTE_P (1ULL << 0)
@@ -18,6 +19,9 @@
 #define NPTE_ADDR 0x000FFFFFFFFFF000ULL
 
 static struct spinlock native_lock = { ATOMIC_FLAG_INIT };
+/* The PSP model, inside the kernel; psp_lock serialises its guest messages. */
+static struct psp psp;
+static struct spinlock psp_lock = { ATOMIC_FLAG_INIT };
 static struct rmp_table rmp;
 static uint64_t npt_pml4[VMPL_COUNT];
 /* The VMSA plat_vmsa_stop is stopping, until the core clears its VMSA bit: it may not be
@@ -349,6 +353,61 @@ bool plat_vmsa_stop(gpa_t vmsa)
 
 	spin_unlock(&native_lock);
 	return stopped;
+}
+
+/* What a verifier must know of this PSP: it is a model that Donjon's kernel runs, its chip
+ * key is made at every boot, and its launch digest is what Donjon computed itself. */
+#define PSP_CHIP_ID_PREFIX "Donjon native PSP model, not hardware"
+
+bool native_psp_init(void)
+{
+	if (!psp_init(&psp, PSP_CHIP_ID_PREFIX)) {
+		return false;
+	}
+	char hex[2 * CRYPTO_P384_POINT_SIZE + 1];
+
+	for (size_t i = 0; i < CRYPTO_P384_POINT_SIZE; i++) {
+		hex[2 * i] = "0123456789abcdef"[psp.chip_pub[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[psp.chip_pub[i] & 0xFU];
+	}
+	hex[sizeof(hex) - 1U] = '\0';
+	kprintf("psp: chip key P-384 %s", hex);
+	return true;
+}
+
+void native_psp_launch_begin(void)
+{
+	spin_lock(&psp_lock);
+	psp_reset_launch(&psp);
+	spin_unlock(&psp_lock);
+}
+
+void native_psp_measure(enum snp_page_type type, uint64_t gpa, const uint8_t *data)
+{
+	spin_lock(&psp_lock);
+	psp_launch_update(&psp, type, gpa, data);
+	spin_unlock(&psp_lock);
+}
+
+void native_psp_launch_end(uint8_t *secrets)
+{
+	spin_lock(&psp_lock);
+	psp_fill_secrets(&psp, secrets);
+	spin_unlock(&psp_lock);
+}
+
+const uint8_t *native_psp_chip_key(void)
+{
+	return psp.chip_pub;
+}
+
+uint32_t plat_guest_request(const void *req, void *resp)
+{
+	spin_lock(&psp_lock);
+	uint32_t status = psp_guest_request(&psp, req, resp);
+
+	spin_unlock(&psp_lock);
+	return status;
 }
 
 bool plat_random(void *buf, size_t len)

@@ -13,7 +13,6 @@
 
 #include "arch/x86/cpu.h"
 #include "cpu_sync.h"
-#include "fpu.h"
 #include "insn.h"
 
 #define MSR_EFER 0xC0000080U
@@ -132,12 +131,12 @@ struct native_cpu *svm_cpu_init(unsigned index)
 
 	cpuid(0x80000001U, 0, r);
 	if ((r[2] & CPUID_EXT1_ECX_SVM) == 0U) {
-		log_msg(LOG_ERR, "svm: this CPU has no SVM (QEMU: -cpu qemu64,+npt)");
+		log_msg(LOG_ERR, "svm: this CPU has no SVM (QEMU: -cpu qemu64,+npt,+rdrand)");
 		return NULL;
 	}
 	cpuid(0x8000000AU, 0, r);
 	if ((r[3] & 1U) == 0U) {
-		log_msg(LOG_ERR, "svm: no nested paging (QEMU: -cpu qemu64,+npt)");
+		log_msg(LOG_ERR, "svm: no nested paging (QEMU: -cpu qemu64,+npt,+rdrand)");
 		return NULL;
 	}
 	*c = (struct native_cpu){ .index = index, .apic_id = smp_apic_id(index) };

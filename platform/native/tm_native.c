@@ -92,6 +92,11 @@ uint64_t tm_call(uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t
 	return regs.rax;
 }
 
+const uint8_t *tm_chip_key(void)
+{
+	return native_psp_chip_key();
+}
+
 struct tm_rmp tm_rmp(uint64_t gpa)
 {
 	struct rmp_entry e = { 0 };

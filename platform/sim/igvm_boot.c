@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include <donjon/launch.h>
 #include <donjon/svsm_abi.h>
 
@@ -79,7 +77,7 @@ static bool fail(char *err, size_t errlen, const char *msg)
 }
 
 /* LAUNCH_FINISH with an ID block: it must sign this launch; the report carries it. */
-static bool finish_id_block(struct sim_psp *psp, const struct igvm_launch *launch, char *err,
+static bool finish_id_block(struct psp *psp, const struct igvm_launch *launch, char *err,
 			    size_t errlen)
 {
 	uint8_t key[SNP_ID_AUTH_KEY_SIZE];
@@ -95,14 +93,15 @@ static bool finish_id_block(struct sim_psp *psp, const struct igvm_launch *launc
 	}
 	memcpy(psp->family_id, rec + 56, sizeof(psp->family_id));
 	memcpy(psp->image_id, rec + 72, sizeof(psp->image_id));
+	struct crypto_span k = { key, sizeof(key) };
+
 	igvm_id_block_key(rec, false, key);
-	bool ok = EVP_Digest(key, sizeof(key), psp->id_key_digest, NULL, EVP_sha384(), NULL) == 1;
+	bool ok = crypto_sha384(&k, 1, psp->id_key_digest);
 
 	psp->author_key_en = rec[4] != 0U;
 	if (ok && psp->author_key_en) {
 		igvm_id_block_key(rec, true, key);
-		ok = EVP_Digest(key, sizeof(key), psp->author_key_digest, NULL, EVP_sha384(),
-				NULL) == 1;
+		ok = crypto_sha384(&k, 1, psp->author_key_digest);
 	}
 	return ok || fail(err, errlen, "SHA-384 failed");
 }

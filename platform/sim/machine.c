@@ -355,8 +355,12 @@ static struct sim_machine *create(uint64_t mem_size, unsigned vcpu_count, const 
 	}
 	m->rmp = calloc(mem_size >> PAGE_SHIFT, sizeof(*m->rmp));
 	m->svsm_state = malloc(svsm_state_size(mem_size));
-	if (m->mem == NULL || m->rmp == NULL || m->svsm_state == NULL || !psp_init(&m->psp)) {
+	if (m->mem == NULL || m->rmp == NULL || m->svsm_state == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
+		goto out_free;
+	}
+	if (!psp_init(&m->psp, NULL)) {
+		(void)snprintf(err, errlen, "the PSP model could not make its keys");
 		goto out_free;
 	}
 	if (!boot(m, err, errlen)) {
@@ -395,9 +399,7 @@ void sim_destroy(struct sim_machine *m)
 	if (current_machine == m) {
 		current_machine = NULL;
 	}
-	if (m->psp.chip_key != NULL) {
-		psp_fini(&m->psp);
-	}
+	psp_fini(&m->psp);
 	if (m->mem != NULL) {
 		munmap(m->mem, m->mem_size);
 	}

@@ -7,6 +7,7 @@
 #define PLATFORM_SIM_MACHINE_H
 
 #include <pthread.h>
+#include <stdio.h>
 
 #include <donjon/platform.h>
 #include <donjon/svsm.h>
@@ -57,7 +58,7 @@ struct sim_machine {
 	struct rmp_entry *rmp;
 	unsigned vcpu_count;
 	struct sim_vcpu vcpus[SVSM_MAX_VCPUS];
-	struct sim_psp psp;
+	struct psp psp;
 	void *svsm_state;
 	uint64_t svsm_base; /* Donjon's range, as launched */
 	uint64_t svsm_size;
@@ -95,6 +96,9 @@ enum rmp_result sim_rmpadjust(struct sim_machine *m, unsigned vmpl, gpa_t gpa, e
 const char *sim_guest_read(struct sim_machine *m, unsigned vmpl, gpa_t gpa, void *buf, size_t len);
 const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, const void *buf,
 			    size_t len);
+
+/* Write the PSP's chip key (its public half) as PEM. */
+bool sim_export_chip_key(const struct sim_machine *m, FILE *out);
 
 /* A copy of the RMP entry of the page holding gpa (false if outside memory). */
 bool sim_rmp_entry(struct sim_machine *m, gpa_t gpa, struct rmp_entry *out);

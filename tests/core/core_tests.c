@@ -1,6 +1,9 @@
 /* The core's portable tests: every core call and its rejections, through the guest's
  * handshake, with the RMP state checked after each. Written only against machine.h, so
  * they run on the simulator and inside the kernel alike. */
+#include <donjon/crypto.h>
+#include <donjon/snp.h>
+#include <donjon/svsm.h>
 #include <donjon/svsm_abi.h>
 #include <donjon/types.h>
 #include <donjon/vmsa.h>
@@ -295,6 +298,39 @@ static void each_vmpl_has_its_own_rights(void)
 	CT_TRUE(tm_may_access(2, vmsa, true) && !tm_may_access(3, vmsa, false));
 }
 
+/* Donjon's own report through an SNP guest message to the machine's PSP: VMPL 0, the
+ * caller's data as REPORT_DATA, signed by the chip key (R and S little-endian, 72 bytes
+ * each, over SHA-384 of the first 0x2A0 bytes). */
+static void own_report_is_signed_by_the_chip(void)
+{
+	static uint8_t report[SNP_REPORT_SIZE];
+	uint8_t nonce[64], digest[CRYPTO_SHA384_SIZE], sig[CRYPTO_P384_SIG_SIZE];
+	uint32_t status = ~0U, vmpl = ~0U;
+	struct crypto_span signed_part = { report, SNP_REPORT_SIGNED_SIZE };
+
+	if (!boot()) {
+		return;
+	}
+	for (unsigned i = 0; i < sizeof(nonce); i++) {
+		nonce[i] = (uint8_t)(0xC0U + i);
+	}
+	CT_EQ(svsm_attest_report(nonce, report, &status), SVSM_REPORT_OK);
+	CT_EQ(status, 0);
+	__builtin_memcpy(&vmpl, &report[SNP_REPORT_VMPL_OFF], sizeof(vmpl));
+	CT_EQ(vmpl, 0);
+	CT_EQ(__builtin_memcmp(&report[SNP_REPORT_DATA_OFF], nonce, sizeof(nonce)), 0);
+	for (unsigned i = 0; i < CRYPTO_P384_SCALAR_SIZE; i++) {
+		sig[i] = report[SNP_REPORT_SIG_R_OFF + CRYPTO_P384_SCALAR_SIZE - 1U - i];
+		sig[CRYPTO_P384_SCALAR_SIZE + i] =
+			report[SNP_REPORT_SIG_S_OFF + CRYPTO_P384_SCALAR_SIZE - 1U - i];
+	}
+	CT_TRUE(crypto_sha384(&signed_part, 1, digest));
+	CT_TRUE(crypto_ecdsa_p384_verify(tm_chip_key(), digest, sig));
+	report[SNP_REPORT_DATA_OFF] ^= 1U;
+	CT_TRUE(crypto_sha384(&signed_part, 1, digest));
+	CT_TRUE(!crypto_ecdsa_p384_verify(tm_chip_key(), digest, sig));
+}
+
 const struct core_test core_tests[] = {
 	{ "validate_zeroes_and_grants", validate_zeroes_and_grants },
 	{ "double_validation_and_rescind", double_validation_and_rescind },
@@ -306,5 +342,6 @@ const struct core_test core_tests[] = {
 	{ "deposit_and_withdraw", deposit_and_withdraw },
 	{ "query_vtom_and_unknown_calls", query_vtom_and_unknown_calls },
 	{ "each_vmpl_has_its_own_rights", each_vmpl_has_its_own_rights },
+	{ "own_report_is_signed_by_the_chip", own_report_is_signed_by_the_chip },
 };
 const unsigned core_test_count = sizeof(core_tests) / sizeof(core_tests[0]);

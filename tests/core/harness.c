@@ -83,20 +83,20 @@ void ct_check_eq(uint64_t got, uint64_t want, const char *expr, const char *file
 	}
 }
 
-unsigned ct_run(const char *prefix)
+unsigned ct_run_tests(const char *prefix, const struct core_test *tests, unsigned count)
 {
 	unsigned passed = 0, failed = 0;
 	char buf[128];
 	char *end = buf + sizeof(buf);
 
-	for (unsigned i = 0; i < core_test_count; i++) {
+	for (unsigned i = 0; i < count; i++) {
 		failures = 0;
-		core_tests[i].fn();
+		tests[i].fn();
 		char *p = append(buf, end, failures == 0U ? "PASS " : "FAIL ");
 
 		p = append(p, end, prefix);
 		p = append(p, end, "/");
-		(void)append(p, end, core_tests[i].name);
+		(void)append(p, end, tests[i].name);
 		ct_print(buf);
 		if (failures == 0U) {
 			passed++;

@@ -24,8 +24,12 @@ void ct_check_eq(uint64_t got, uint64_t want, const char *expr, const char *file
 #define CT_EQ(got, want)                                                                           \
 	ct_check_eq((uint64_t)(got), (uint64_t)(want), #got " == " #want, __FILE__, __LINE__)
 
-/* Runs every test, one "PASS <prefix>/<name>" or "FAIL ..." line each, then "N passed,
- * M failed"; returns the number failed. */
-unsigned ct_run(const char *prefix);
+/* Runs every test of a table, one "PASS <prefix>/<name>" or "FAIL ..." line each, then
+ * "N passed, M failed"; returns the number failed. */
+unsigned ct_run_tests(const char *prefix, const struct core_test *tests, unsigned count);
+
+/* The crypto library's known answers (tests/crypto), the same set hosted and in the kernel. */
+extern const struct core_test crypto_tests[];
+extern const unsigned crypto_test_count;
 
 #endif

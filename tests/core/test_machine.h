@@ -29,6 +29,10 @@ bool tm_may_access(unsigned vmpl, uint64_t gpa, bool write);
 /* An SVSM call from vCPU 0: RAX, or ~0 if the handshake failed. Outputs in *out if set. */
 uint64_t tm_call(uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t out[4]);
 
+/* The public point (uncompressed, 97 bytes) of the chip key that signs the machine's
+ * attestation reports. */
+const uint8_t *tm_chip_key(void);
+
 struct tm_rmp {
 	bool validated;
 	bool vmsa;

@@ -74,6 +74,11 @@ uint64_t tm_call(uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t
 	return regs.rax;
 }
 
+const uint8_t *tm_chip_key(void)
+{
+	return sim->psp.chip_pub;
+}
+
 struct tm_rmp tm_rmp(uint64_t gpa)
 {
 	struct rmp_entry e = { 0 };
@@ -88,7 +93,7 @@ void ct_print(const char *line)
 
 int main(void)
 {
-	unsigned failed = ct_run("core-sim");
+	unsigned failed = ct_run_tests("core-sim", core_tests, core_test_count);
 
 	sim_destroy(sim);
 	return failed == 0U ? 0 : 1;

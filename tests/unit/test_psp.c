@@ -170,7 +170,7 @@ TEST(psp_report_request_round_trip_and_signature)
 	/* The exported PEM key verifies the report, and a changed report fails. */
 	FILE *f = tmpfile();
 
-	EXPECT_TRUE(psp_export_chip_key(&m->psp, f));
+	EXPECT_TRUE(sim_export_chip_key(m, f));
 	rewind(f);
 	EVP_PKEY *pub = PEM_read_PUBKEY(f, NULL, NULL, NULL);
 

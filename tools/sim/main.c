@@ -470,7 +470,7 @@ static void cmd_chipkey(int argc, char **argv)
 		printf(": %s\n", strerror(e));
 		return;
 	}
-	bool ok = psp_export_chip_key(&machine->psp, f);
+	bool ok = sim_export_chip_key(machine, f);
 
 	if (fclose(f) != 0 || !ok) {
 		printf("ERR cannot write ");

@@ -1,8 +1,9 @@
-/* x87/SSE/AVX state of guest vCPUs: scrubbing with XRSTOR (or FXRSTOR) from an image of
- * the init state, and XCR0 switched around VMRUN. */
+/* x87/SSE/AVX state: scrubbing with XRSTOR (or FXRSTOR) from an image of the init state,
+ * XCR0 switched around VMRUN, and FPU sections for the crypto library. */
 #include "fpu.h"
 
 #include "arch/x86/cpu.h"
+#include "percpu.h"
 
 #define CPUID1_ECX_XSAVE (1U << 26)
 #define CR4_OSXSAVE (1ULL << 18)
@@ -95,5 +96,40 @@ void fpu_xcr0_leave(uint64_t guest)
 {
 	if (has_xsave && guest != host_xcr0) {
 		xsetbv0(host_xcr0);
+	}
+}
+
+/* Per CPU: the registers of whatever an FPU section interrupted. 4 KiB holds every
+ * component host_xcr0 enables (fpu_cpu_init made sure of it). */
+static struct {
+	uint8_t area[4096] __attribute__((aligned(64)));
+	unsigned depth;
+} sections[SMP_MAX_CPUS];
+
+void fpu_section_begin(void)
+{
+	unsigned cpu = percpu_index();
+
+	if (sections[cpu].depth++ != 0U) {
+		return;
+	}
+	if (has_xsave) {
+		__asm__ volatile("xsave64 %0" : "=m"(sections[cpu].area) : "a"(~0U), "d"(~0U));
+	} else {
+		__asm__ volatile("fxsave64 %0" : "=m"(sections[cpu].area));
+	}
+}
+
+void fpu_section_end(void)
+{
+	unsigned cpu = percpu_index();
+
+	if (--sections[cpu].depth != 0U) {
+		return;
+	}
+	if (has_xsave) {
+		__asm__ volatile("xrstor64 %0" : : "m"(sections[cpu].area), "a"(~0U), "d"(~0U));
+	} else {
+		__asm__ volatile("fxrstor64 %0" : : "m"(sections[cpu].area));
 	}
 }

@@ -1,9 +1,10 @@
-/* A guest vCPU's x87, SSE and AVX registers and its XCR0 are its own: each vCPU starts
- * from the architectural init state, and none of it is left for the next vCPU a CPU
- * runs. The kernel itself never touches these registers (it is built with
- * -mgeneral-regs-only), so while a vCPU runs on a CPU the hardware holds its state. */
-#ifndef PLATFORM_NATIVE_FPU_H
-#define PLATFORM_NATIVE_FPU_H
+/* The x87, SSE and AVX registers. The kernel's own C never touches them (it is built with
+ * -mgeneral-regs-only), so while a guest vCPU runs on a CPU the hardware holds its state,
+ * in guest mode and out. Two users: a platform running guest vCPUs (each starts from the
+ * init state, XCR0 its own, and leaves nothing for the next) and the crypto library,
+ * whose calls are FPU sections that save and restore whatever is in the registers. */
+#ifndef KERNEL_FPU_H
+#define KERNEL_FPU_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,5 +24,11 @@ bool fpu_xcr0_valid(uint64_t v);
 /* Around VMRUN: the vCPU's XCR0 in, the host's back (SVM does not switch XCR0). */
 void fpu_xcr0_enter(uint64_t guest);
 void fpu_xcr0_leave(uint64_t guest);
+
+/* An FPU section on this CPU: every register saved at the outermost begin and restored at
+ * its end. Sections nest; the CPU must not change in between (the kernel never moves a
+ * running context). */
+void fpu_section_begin(void);
+void fpu_section_end(void);
 
 #endif

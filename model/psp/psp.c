@@ -1,62 +1,56 @@
-/* The simulated PSP. */
+/* The PSP model. */
 #include "psp.h"
 
 #include <string.h>
 
-#include <openssl/bn.h>
-#include <openssl/ec.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-
-#include <donjon/crypto.h>
 #include <donjon/svsm_abi.h>
 
-bool psp_init(struct sim_psp *psp)
+bool psp_init(struct psp *psp, const char *chip_id_prefix)
 {
+	struct crypto_span pub = { NULL, CRYPTO_P384_POINT_SIZE };
+
 	memset(psp, 0, sizeof(*psp));
 	psp->policy = PSP_DEFAULT_POLICY;
-	psp->chip_key = EVP_EC_gen("P-384");
-	if (psp->chip_key == NULL || RAND_bytes(&psp->vmpck[0][0], sizeof(psp->vmpck)) != 1 ||
-	    RAND_bytes(psp->report_id, sizeof(psp->report_id)) != 1) {
+	pub.data = psp->chip_pub;
+	/* CHIP_ID: a stable identity derived from the chip key. */
+	if (!crypto_p384_keygen(psp->chip_priv, psp->chip_pub) ||
+	    !crypto_random(&psp->vmpck[0][0], sizeof(psp->vmpck)) ||
+	    !crypto_random(psp->report_id, sizeof(psp->report_id)) ||
+	    !crypto_sha512(&pub, 1, psp->chip_id)) {
 		psp_fini(psp);
 		return false;
 	}
-	/* CHIP_ID: a stable identity derived from the chip key. */
-	uint8_t pub[128];
-	size_t pub_len = 0;
-
-	if (EVP_PKEY_get_octet_string_param(psp->chip_key, "encoded-pub-key", pub, sizeof(pub),
-					    &pub_len) != 1 ||
-	    EVP_Digest(pub, pub_len, psp->chip_id, NULL, EVP_sha512(), NULL) != 1) {
-		psp_fini(psp);
-		return false;
+	for (size_t i = 0;
+	     chip_id_prefix != NULL && chip_id_prefix[i] != '\0' && i < sizeof(psp->chip_id); i++) {
+		psp->chip_id[i] = (uint8_t)chip_id_prefix[i];
 	}
 	return true;
 }
 
-void psp_fini(struct sim_psp *psp)
+void psp_fini(struct psp *psp)
 {
-	EVP_PKEY_free(psp->chip_key);
-	OPENSSL_cleanse(psp, sizeof(*psp));
+	crypto_wipe(psp, sizeof(*psp));
 }
 
 void psp_measure_page(uint8_t ld[SNP_DIGEST_SIZE], enum snp_page_type type, uint64_t gpa,
 		      const uint8_t *page)
 {
 	struct snp_page_info info;
+	struct crypto_span part = { page, 4096 };
 
 	memset(&info, 0, sizeof(info));
 	memcpy(info.digest_cur, ld, SNP_DIGEST_SIZE);
 	if (type == SNP_PAGE_NORMAL || type == SNP_PAGE_VMSA) {
-		(void)EVP_Digest(page, 4096, info.contents, NULL, EVP_sha384(), NULL);
+		(void)crypto_sha384(&part, 1, info.contents);
 	}
 	info.length = sizeof(info);
 	info.page_type = (uint8_t)type;
 	info.gpa = gpa;
-	(void)EVP_Digest(&info, sizeof(info), ld, NULL, EVP_sha384(), NULL);
+	part = (struct crypto_span){ &info, sizeof(info) };
+	(void)crypto_sha384(&part, 1, ld);
 }
 
-void psp_reset_launch(struct sim_psp *psp)
+void psp_reset_launch(struct psp *psp)
 {
 	memset(psp->launch_digest, 0, sizeof(psp->launch_digest));
 	memset(psp->msg_count, 0, sizeof(psp->msg_count));
@@ -68,13 +62,12 @@ void psp_reset_launch(struct sim_psp *psp)
 	psp->policy = PSP_DEFAULT_POLICY;
 }
 
-void psp_launch_update(struct sim_psp *psp, enum snp_page_type type, uint64_t gpa,
-		       const uint8_t *page)
+void psp_launch_update(struct psp *psp, enum snp_page_type type, uint64_t gpa, const uint8_t *page)
 {
 	psp_measure_page(psp->launch_digest, type, gpa, page);
 }
 
-void psp_fill_secrets(const struct sim_psp *psp, uint8_t *page)
+void psp_fill_secrets(const struct psp *psp, uint8_t *page)
 {
 	uint32_t version = PSP_SECRETS_VERSION;
 
@@ -96,40 +89,32 @@ static bool gcm(bool encrypt, const uint8_t key[32], uint64_t seqno, const uint8
 		       : crypto_aes256gcm_open(key, iv, aad, SNP_AAD_SIZE, in, len, out, tag);
 }
 
-static bool sign_report(const struct sim_psp *psp, uint8_t *report)
+static bool sign_report(const struct psp *psp, uint8_t *report)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	uint8_t der[160];
-	size_t der_len = sizeof(der);
-	ECDSA_SIG *sig = NULL;
-	bool ok = false;
+	struct crypto_span signed_part = { report, SNP_REPORT_SIGNED_SIZE };
+	uint8_t digest[CRYPTO_SHA384_SIZE];
+	uint8_t sig[CRYPTO_P384_SIG_SIZE];
 
-	if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, psp->chip_key) != 1 ||
-	    EVP_DigestSign(md, der, &der_len, report, SNP_REPORT_SIGNED_SIZE) != 1) {
-		goto out_free;
+	if (!crypto_sha384(&signed_part, 1, digest) ||
+	    !crypto_ecdsa_p384_sign(psp->chip_priv, digest, sig)) {
+		return false;
 	}
-	const uint8_t *p = der;
-
-	sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
-	if (sig == NULL) {
-		goto out_free;
+	/* R and S are little-endian, zero-padded to 72 bytes each (the signature is r || s,
+	 * big-endian). */
+	memset(report + SNP_REPORT_SIG_R_OFF, 0, SNP_REPORT_SIG_COMPONENT);
+	memset(report + SNP_REPORT_SIG_S_OFF, 0, SNP_REPORT_SIG_COMPONENT);
+	for (unsigned i = 0; i < CRYPTO_P384_SCALAR_SIZE; i++) {
+		report[SNP_REPORT_SIG_R_OFF + i] = sig[CRYPTO_P384_SCALAR_SIZE - 1U - i];
+		report[SNP_REPORT_SIG_S_OFF + i] = sig[CRYPTO_P384_SIG_SIZE - 1U - i];
 	}
-	/* R and S are little-endian, zero-padded to 72 bytes each. */
-	ok = BN_bn2lebinpad(ECDSA_SIG_get0_r(sig), report + SNP_REPORT_SIG_R_OFF,
-			    SNP_REPORT_SIG_COMPONENT) == SNP_REPORT_SIG_COMPONENT &&
-	     BN_bn2lebinpad(ECDSA_SIG_get0_s(sig), report + SNP_REPORT_SIG_S_OFF,
-			    SNP_REPORT_SIG_COMPONENT) == SNP_REPORT_SIG_COMPONENT;
-out_free:
-	ECDSA_SIG_free(sig);
-	EVP_MD_CTX_free(md);
-	return ok;
+	return true;
 }
 
 /* Milan-style TCB: boot loader, TEE, SNP and microcode SVNs. */
 #define PSP_TCB 0x2B00000000000307ULL
 #define PSP_REPORT_VERSION 3U
 
-static uint32_t build_report(const struct sim_psp *psp, const struct snp_report_req *req,
+static uint32_t build_report(const struct psp *psp, const struct snp_report_req *req,
 			     unsigned key_vmpl, struct snp_report_rsp *rsp)
 {
 	uint8_t *r = rsp->report;
@@ -197,7 +182,7 @@ static bool key_usable(const uint8_t key[32])
 	return acc != 0U;
 }
 
-uint32_t psp_guest_request(struct sim_psp *psp, const uint8_t *req, uint8_t *resp)
+uint32_t psp_guest_request(struct psp *psp, const uint8_t *req, uint8_t *resp)
 {
 	struct snp_msg_hdr hdr;
 	uint8_t plain[SNP_MSG_PAYLOAD_MAX + 16];
@@ -245,9 +230,4 @@ uint32_t psp_guest_request(struct sim_psp *psp, const uint8_t *req, uint8_t *res
 	memcpy(resp, tag, sizeof(tag));
 	psp->msg_count[hdr.msg_vmpck] = out.msg_seqno;
 	return SNP_FW_SUCCESS;
-}
-
-bool psp_export_chip_key(const struct sim_psp *psp, FILE *out)
-{
-	return PEM_write_PUBKEY(out, psp->chip_key) == 1;
 }
