@@ -163,19 +163,21 @@ clean:
 # The kernel carries the core, the RMP model and the native platform, and the protocol
 # test guest (tests/guest) as a flat image it loads at launch.
 KERNEL_SRC := $(wildcard kernel/*.c) $(CORE_SRC) lib/crypto/crypto_bearssl.c \
-	$(wildcard model/rmp/*.c model/psp/*.c platform/native/*.c) \
+	$(wildcard model/rmp/*.c model/psp/*.c model/host/*.c platform/native/*.c) \
 	$(CORE_TEST_SRC) $(CRYPTO_TEST_SRC)
 KERNEL_ASM := $(wildcard kernel/arch/x86/*.S)
 FREESTANDING := -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -mcmodel=small
-KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -Imodel/rmp -Imodel/psp \
+KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -Imodel/rmp -Imodel/psp -Imodel/host \
 	-Iplatform/native -Ilib/crypto \
 	-Itests/core \
 	$(FREESTANDING)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kobj/%.o,$(KERNEL_SRC)) \
 	$(patsubst %.S,$(BUILD)/kobj/%.o,$(KERNEL_ASM)) $(BUILD)/kobj/guest_image.o
 
-GUEST_SRC := $(wildcard tests/guest/*.c) kernel/console.c kernel/lib.c platform/native/vmsa_init.c
+# The test guest seals its own SNP guest messages: BearSSL, as in the kernel.
+GUEST_SRC := $(wildcard tests/guest/*.c) kernel/console.c kernel/lib.c \
+	platform/native/vmsa_init.c lib/crypto/crypto_bearssl.c core/attest/snp_msg.c
 GUEST_OBJS := $(patsubst %.c,$(BUILD)/gobj/%.o,$(GUEST_SRC)) $(BUILD)/gobj/tests/guest/entry.o
 
 $(BUILD)/gobj/%.o: %.c
@@ -193,7 +195,7 @@ $(BUILD)/guest/guest.bin: $(GUEST_OBJS) tests/guest/guest.ld
 	$(say) LD $@
 	$(Q)ld -m elf_x86_64 -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
 		-T tests/guest/guest.ld \
-		-o $(BUILD)/guest/guest.elf $(GUEST_OBJS)
+		-o $(BUILD)/guest/guest.elf $(GUEST_OBJS) $(BEARSSL_LIB)
 	$(say) OBJCOPY $@
 	$(Q)objcopy -O binary --set-section-flags .bss=alloc,load,contents $(BUILD)/guest/guest.elf $@
 

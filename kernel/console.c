@@ -214,3 +214,14 @@ void log_guest(const char *fmt, ...)
 	vlog("guest: ", fmt, ap);
 	va_end(ap);
 }
+
+void fmt_hex(char *out, const void *in, size_t len)
+{
+	const uint8_t *b = in;
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = "0123456789abcdef"[b[i] >> 4];
+		out[2 * i + 1] = "0123456789abcdef"[b[i] & 0xFU];
+	}
+	out[2 * len] = '\0';
+}

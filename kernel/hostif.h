@@ -48,6 +48,8 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* What a guest causes: printed with a "guest: " prefix until a budget is spent, so that a
  * guest cannot flood the console. */
 void log_guest(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* len bytes as 2 * len lowercase hex digits and a NUL in out. */
+void fmt_hex(char *out, const void *in, size_t len);
 
 /* ---- CPUs ---- */
 

@@ -29,6 +29,8 @@ static const struct opcode opcodes[] = {
 	/* QEMU 7.2 reports INVD with WBINVD's exit code (its translator tests bit 1 of the
 	 * opcode, which is clear in both); Donjon handles the two alike. */
 	{ EXIT_WBINVD, 2, { 0x0F, 0x08 } },
+	{ EXIT_MSR, 2, { 0x0F, 0x32 } },
+	{ EXIT_MSR, 2, { 0x0F, 0x30 } },
 };
 
 static bool is_legacy_prefix(uint8_t b)

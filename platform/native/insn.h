@@ -8,8 +8,8 @@
 #include "svm.h"
 
 /* The length of the instruction at the vCPU's CS:RIP that made the exit exit_code
- * (CPUID, VMMCALL, XSETBV, RDTSCP, INVD, WBINVD), prefixes included. 0, with *why set, if
- * the bytes cannot be fetched as the guest would fetch them or are not that instruction
+ * (CPUID, VMMCALL, XSETBV, RDTSCP, INVD, WBINVD, RDMSR, WRMSR), prefixes included. 0, with *why
+ * set, if the bytes cannot be fetched as the guest would fetch them or are not that instruction
  * (another vCPU may have changed them since): the caller stops the vCPU. */
 unsigned insn_length(struct native_cpu *c, uint64_t exit_code, const char **why);
 

@@ -38,6 +38,9 @@ bool native_guest_copy_in(unsigned vmpl, uint64_t gpa, void *buf, size_t len, ui
 /* What vmpl's nested page table gives the guest at gpa: present (and writable if write). */
 bool native_npt_permits(unsigned vmpl, uint64_t gpa, bool write);
 
+/* The same for a write. */
+bool native_guest_copy_out(unsigned vmpl, uint64_t gpa, const void *buf, size_t len);
+
 struct rmp_entry;
 /* A copy of gpa's RMP entry; false outside memory. */
 bool native_rmp_entry(uint64_t gpa, struct rmp_entry *out);

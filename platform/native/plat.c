@@ -199,6 +199,22 @@ bool native_guest_copy_in(unsigned vmpl, uint64_t gpa, void *buf, size_t len, ui
 	return src != NULL;
 }
 
+bool native_guest_copy_out(unsigned vmpl, uint64_t gpa, const void *buf, size_t len)
+{
+	void *dst = NULL;
+
+	spin_lock(&native_lock);
+	if (gpa >= NATIVE_GUEST_BASE &&
+	    rmp_access_fault(&rmp, vmpl, gpa, len, RMP_PERM_WRITE) == NULL) {
+		dst = kernel_ptr(gpa, len);
+	}
+	if (dst != NULL) {
+		__builtin_memcpy(dst, buf, len);
+	}
+	spin_unlock(&native_lock);
+	return dst != NULL;
+}
+
 bool native_rmp_entry(uint64_t gpa, struct rmp_entry *out)
 {
 	if (!rmp_range_in_memory(&rmp, gpa, 1)) {
@@ -366,11 +382,7 @@ bool native_psp_init(void)
 	}
 	char hex[2 * CRYPTO_P384_POINT_SIZE + 1];
 
-	for (size_t i = 0; i < CRYPTO_P384_POINT_SIZE; i++) {
-		hex[2 * i] = "0123456789abcdef"[psp.chip_pub[i] >> 4];
-		hex[2 * i + 1] = "0123456789abcdef"[psp.chip_pub[i] & 0xFU];
-	}
-	hex[sizeof(hex) - 1U] = '\0';
+	fmt_hex(hex, psp.chip_pub, sizeof(psp.chip_pub));
 	kprintf("psp: chip key P-384 %s", hex);
 	return true;
 }

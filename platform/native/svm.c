@@ -266,19 +266,33 @@ static void post_created_vcpus(void)
 	}
 }
 
+/* The host model's view of the guest: what the vCPU itself may read and write. (With no
+ * private/shared aliases yet on this platform, the host reaches the pages the guest can;
+ * never Donjon's, a VMSA or a deposit.) */
+static bool host_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	const struct native_cpu *c = ctx;
+
+	return native_guest_copy_in(c->vmpl, gpa, buf, len, RMP_PERM_READ);
+}
+
+static bool host_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	const struct native_cpu *c = ctx;
+
+	return native_guest_copy_out(c->vmpl, gpa, buf, len);
+}
+
+static uint32_t host_guest_request(void *ctx, const void *req, void *resp)
+{
+	(void)ctx;
+	return plat_guest_request(req, resp);
+}
+
 static bool handle_svsm_call(struct native_cpu *c)
 {
-	const char *why = NULL;
-	/* VMMCALL (0F 01 D9) takes 3 bytes, the VMGEXIT encoding (F3 0F 01 D9) 4: read
-	 * through the guest's own page tables, with its own permissions. */
-	unsigned len = insn_length(c, EXIT_VMMCALL, &why);
 	struct svsm_regs regs;
 
-	if (len == 0U) {
-		log_guest("vCPU %u stopped: VMMCALL at RIP 0x%lx: %s", c->apic_id, guest_rip(c),
-			  why);
-		return false;
-	}
 	svsm_regs_from_vmsa(c->state, &regs);
 	enum svsm_exit_result res =
 		svsm_handle_exit(c->apic_id, gpa_init(c->vmsa), VMEXIT_VMGEXIT, &regs);
@@ -291,7 +305,74 @@ static bool handle_svsm_call(struct native_cpu *c)
 	if (res == SVSM_EXIT_RESUME) {
 		svsm_regs_to_vmsa(c->state, &regs);
 	}
+	return true;
+}
+
+/* VMMCALL, or the VMGEXIT encoding, which executes as VMMCALL outside SEV. With the GHCB
+ * MSR at 0 it is an SVSM call (the protocol test guest's way); otherwise the host model
+ * reads the GHCB protocol request, as SEV-SNP's host would. */
+static bool handle_vmgexit(struct native_cpu *c)
+{
+	const char *why = NULL;
+	/* VMMCALL (0F 01 D9) takes 3 bytes, the VMGEXIT encoding (F3 0F 01 D9) 4: read
+	 * through the guest's own page tables, with its own permissions. */
+	unsigned len = insn_length(c, EXIT_VMMCALL, &why);
+	struct ghcb_env env = { host_read, host_write, host_guest_request, c, 0 };
+	bool by_ghcb = !ghcb_unused(&c->ghcb);
+
+	if (len == 0U) {
+		log_guest("vCPU %u stopped: VMMCALL at RIP 0x%lx: %s", c->apic_id, guest_rip(c),
+			  why);
+		return false;
+	}
+	switch (by_ghcb ? ghcb_vmgexit(&c->ghcb, &env) : GHCB_SVSM_CALL) {
+	case GHCB_SVSM_CALL:
+		if (!handle_svsm_call(c)) {
+			return false;
+		}
+		if (by_ghcb) {
+			ghcb_svsm_done(&c->ghcb, &env);
+		}
+		break;
+	case GHCB_RESUME:
+		break;
+	case GHCB_TERMINATE:
+		log_guest("vCPU %u asked to be terminated: reason set %u, code %u", c->apic_id,
+			  c->ghcb.term_set, c->ghcb.term_code);
+		return false;
+	case GHCB_REFUSED:
+	default:
+		log_guest("vCPU %u stopped: %s 0x%lx", c->apic_id, c->ghcb.why, c->ghcb.why_value);
+		return false;
+	}
 	store64(c->state, VMSA_RIP_OFF, guest_rip(c) + len);
+	return true;
+}
+
+/* RDMSR and WRMSR: only the GHCB MSR, which the host model keeps per vCPU. Every other MSR
+ * stops the vCPU (an allowlist comes with the Linux guest). */
+static bool handle_msr(struct native_cpu *c, const uint8_t *vmcb)
+{
+	uint32_t msr = (uint32_t)load64(c->state, VMSA_RCX_OFF);
+	bool write = load64(vmcb, VMCB_EXIT_INFO1) != 0U;
+
+	if (msr != GHCB_MSR) {
+		log_guest("vCPU %u stopped: %s of MSR 0x%x", c->apic_id, write ? "WRMSR" : "RDMSR",
+			  msr);
+		return false;
+	}
+	if (!skip_instruction(c, EXIT_MSR)) {
+		return false;
+	}
+	if (write) {
+		ghcb_msr_write(&c->ghcb, (load64(c->state, VMSA_RDX_OFF) << 32) |
+						 (uint32_t)load64(c->state, VMSA_RAX_OFF));
+	} else {
+		uint64_t v = ghcb_msr_read(&c->ghcb);
+
+		store64(c->state, VMSA_RAX_OFF, (uint32_t)v);
+		store64(c->state, VMSA_RDX_OFF, v >> 32);
+	}
 	return true;
 }
 
@@ -402,7 +483,9 @@ static bool handle_exit(struct native_cpu *c, uint8_t *vmcb)
 		/* A kick (cpu_sync.c): the run loop checks the claim before entering again. */
 		return true;
 	case EXIT_VMMCALL:
-		return handle_svsm_call(c);
+		return handle_vmgexit(c);
+	case EXIT_MSR:
+		return handle_msr(c, vmcb);
 	case EXIT_IOIO:
 		return handle_io(c, vmcb);
 	case EXIT_CPUID:
@@ -506,6 +589,7 @@ void svm_run_vmsa(struct native_cpu *c, uint64_t vmsa)
 	c->flush = true;
 	c->npf_retry = ~0ULL;
 	c->line_len = 0;
+	ghcb_vcpu_init(&c->ghcb);
 	uint64_t npt = native_npt_root(c->vmpl);
 
 	if (npt == 0U) {

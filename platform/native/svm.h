@@ -2,6 +2,7 @@
 #ifndef PLATFORM_NATIVE_SVM_H
 #define PLATFORM_NATIVE_SVM_H
 
+#include "ghcb.h"
 #include "native.h"
 
 /* SVM exit codes (AMD APM vol. 2, appendix C) that Donjon handles. */
@@ -12,6 +13,7 @@
 #define EXIT_HLT 0x78U
 #define EXIT_INVLPGA 0x7AU
 #define EXIT_IOIO 0x7BU
+#define EXIT_MSR 0x7CU
 #define EXIT_SHUTDOWN 0x7FU
 #define EXIT_VMRUN 0x80U
 #define EXIT_VMMCALL 0x81U
@@ -47,9 +49,10 @@ struct native_cpu {
 	uint64_t vmsa; /* the VMSA page it came from */
 	unsigned vmpl;
 	uint64_t xcr0;
-	uint64_t flushed_gen; /* the nested page tables' generation last flushed for */
-	bool flush;	      /* flush the guest TLB at the next entry in any case */
-	uint64_t npf_retry;   /* the page of the last nested page fault retried after a flush */
+	uint64_t flushed_gen;  /* the nested page tables' generation last flushed for */
+	bool flush;	       /* flush the guest TLB at the next entry in any case */
+	uint64_t npf_retry;    /* the page of the last nested page fault retried after a flush */
+	struct ghcb_vcpu ghcb; /* the host's side of the GHCB protocol, per vCPU */
 	uint32_t verdict;
 	bool has_verdict; /* the guest wrote its result to the debug-exit port */
 	char line[128];	  /* the guest's console output, a line at a time */

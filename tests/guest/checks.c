@@ -380,5 +380,6 @@ const struct guest_check core_checks[] = {
 	{ "svsm_call_from_an_alias_mapping", test_svsm_call_from_an_alias_mapping },
 	{ "intercepted_instructions", check_intercepted_instructions },
 	{ "mem_available_in_startup_calling_area", test_mem_available_in_startup_calling_area },
+	{ "ghcb_and_own_report", check_ghcb_and_own_report },
 };
 const unsigned core_check_count = sizeof(core_checks) / sizeof(core_checks[0]);

@@ -92,6 +92,15 @@ void guest_halt(void);
 #define GDT_DATA 0x10U
 #define GDT_TSS 0x18U
 #define GDT_GS_DATA 0x28U /* a data segment whose base is guest_gs_page */
+#define GDT_FS_TCB 0x30U  /* a data segment whose base is guest_tcb */
+
+/* What FS points at: the layout stack-protector code expects (canary at 0x28). */
+struct guest_tcb {
+	uint64_t self;
+	uint64_t unused[4];
+	uint64_t canary;
+};
+extern struct guest_tcb guest_tcb;
 
 extern uint64_t guest_gdt[8];
 void guest_tables_load(void);
@@ -123,6 +132,8 @@ extern const struct guest_check hostile_checks[];
 extern const unsigned hostile_check_count;
 /* Instructions a guest here must not execute, and CPUID's answer for them. */
 void check_intercepted_instructions(void);
+/* The host's side of the GHCB protocol and the guest's own attestation report. */
+void check_ghcb_and_own_report(void);
 void bench_calls(void);
 void bench_shootdown(void);
 

@@ -238,12 +238,23 @@ void guest_tables_load(void)
 	} __attribute__((packed)) gdtr = { sizeof(guest_gdt) - 1, (uint64_t)(uintptr_t)guest_gdt },
 				  idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 
+	uint64_t tcb = (uint64_t)(uintptr_t)&guest_tcb;
+	uint16_t fs = GDT_FS_TCB;
+
 	if (guest_gdt[1] == 0U) {
 		guest_gdt[1] = 0x00AF9A000000FFFFULL;
 		guest_gdt[2] = 0x00CF92000000FFFFULL;
+		/* A data segment based at guest_tcb (below 4 GiB): loading FS with it sets the
+		 * FS base without a WRMSR, which the host would not allow. */
+		guest_gdt[GDT_FS_TCB / 8U] = 0x00CF92000000FFFFULL | ((tcb & 0xFFFFFFU) << 16) |
+					     ((tcb >> 24 & 0xFFU) << 56);
+		guest_tcb.self = tcb;
 		idt[6] = gate(guest_trap_ud);
 		idt[13] = gate(guest_trap_gp);
 	}
 	/* The selectors Donjon's launch gave (CS 0x08, data 0x10) are this table's too. */
-	__asm__ volatile("lgdt %0\n\tlidt %1" : : "m"(gdtr), "m"(idtr) : "memory");
+	__asm__ volatile("lgdt %0\n\tlidt %1\n\tmov %2, %%fs"
+			 :
+			 : "m"(gdtr), "m"(idtr), "r"(fs)
+			 : "memory");
 }

@@ -1,0 +1,43 @@
+/* The GHCB (AMD 56421): the page and MSR through which an SEV-SNP guest talks to its host.
+ * Offsets and codes as the spec sheet svsm-abi.md 9.3-9.4 and linux-guest.md 4.4 give them. */
+#ifndef DONJON_GHCB_H
+#define DONJON_GHCB_H
+
+#define GHCB_MSR 0xC0010130U
+
+/* GHCB page fields. */
+#define GHCB_RAX_OFF 0x1F8U
+#define GHCB_RBX_OFF 0x318U
+#define GHCB_SW_EXIT_CODE_OFF 0x390U
+#define GHCB_SW_EXIT_INFO1_OFF 0x398U
+#define GHCB_SW_EXIT_INFO2_OFF 0x3A0U
+#define GHCB_SW_SCRATCH_OFF 0x3A8U
+#define GHCB_VALID_BITMAP_OFF 0x3F0U
+#define GHCB_SHARED_BUFFER_OFF 0x800U
+#define GHCB_PROTOCOL_VERSION_OFF 0xFFAU
+#define GHCB_USAGE_OFF 0xFFCU
+#define GHCB_PROTOCOL_VERSION 2U
+
+/* Events in SW_EXITCODE. */
+#define GHCB_EVENT_GUEST_REQUEST 0x80000011ULL
+#define GHCB_EVENT_EXT_GUEST_REQUEST 0x80000012ULL
+#define GHCB_EVENT_RUN_VMPL 0x80000018ULL
+#define GHCB_EVENT_TERMINATE 0x8000FFFEULL
+
+/* The MSR protocol: GHCBData[11:0] is the function. */
+#define GHCB_MSR_FUNC_MASK 0xFFFULL
+#define GHCB_MSR_SEV_INFO_RESP 0x001ULL
+#define GHCB_MSR_SEV_INFO_REQ 0x002ULL
+#define GHCB_MSR_REG_GPA_REQ 0x012ULL
+#define GHCB_MSR_REG_GPA_RESP 0x013ULL
+#define GHCB_MSR_RUN_VMPL_REQ 0x016ULL
+#define GHCB_MSR_RUN_VMPL_RESP 0x017ULL
+#define GHCB_MSR_HV_FEATURES_REQ 0x080ULL
+#define GHCB_MSR_HV_FEATURES_RESP 0x081ULL
+#define GHCB_MSR_TERM_REQ 0x100ULL
+
+/* Hypervisor features (GHCBData[63:12] of HV_FEATURES_RESP). */
+#define GHCB_HV_FEATURE_SNP (1ULL << 0)
+#define GHCB_HV_FEATURE_MULTI_VMPL (1ULL << 5)
+
+#endif

@@ -1,0 +1,169 @@
+/* The host's side of the GHCB protocol: the MSR protocol's functions and the GHCB page's
+ * events, each request copied in once from guest memory through the platform's accessors
+ * and checked before the host acts. */
+#include "ghcb.h"
+
+#include <stdatomic.h>
+
+#include <donjon/bytes.h>
+#include <donjon/ghcb.h>
+#include <donjon/types.h>
+
+/* The host's copy of one guest request's pages, shared by every vCPU under req_lock:
+ * guest requests are rare and the PSP takes one at a time anyway. */
+static atomic_flag req_lock = ATOMIC_FLAG_INIT;
+static uint8_t req_page[PAGE_SIZE];
+static uint8_t resp_page[PAGE_SIZE];
+
+void ghcb_vcpu_init(struct ghcb_vcpu *v)
+{
+	*v = (struct ghcb_vcpu){ 0 };
+}
+
+uint64_t ghcb_msr_read(const struct ghcb_vcpu *v)
+{
+	return v->msr;
+}
+
+void ghcb_msr_write(struct ghcb_vcpu *v, uint64_t value)
+{
+	v->msr = value;
+}
+
+bool ghcb_unused(const struct ghcb_vcpu *v)
+{
+	return v->msr == 0U;
+}
+
+static enum ghcb_verdict refuse(struct ghcb_vcpu *v, const char *what, uint64_t value)
+{
+	v->why = what;
+	v->why_value = value;
+	return GHCB_REFUSED;
+}
+
+static enum ghcb_verdict msr_protocol(struct ghcb_vcpu *v, const struct ghcb_env *env)
+{
+	uint64_t req = v->msr;
+	uint64_t func = req & GHCB_MSR_FUNC_MASK;
+
+	switch (func) {
+	case GHCB_MSR_SEV_INFO_REQ:
+		/* GHCB versions 2 to 2, and the C-bit's position. */
+		v->msr = ((uint64_t)GHCB_PROTOCOL_VERSION << 48) |
+			 ((uint64_t)GHCB_PROTOCOL_VERSION << 32) | ((uint64_t)env->c_bit << 24) |
+			 GHCB_MSR_SEV_INFO_RESP;
+		return GHCB_RESUME;
+	case GHCB_MSR_HV_FEATURES_REQ:
+		v->msr = ((GHCB_HV_FEATURE_SNP | GHCB_HV_FEATURE_MULTI_VMPL) << 12) |
+			 GHCB_MSR_HV_FEATURES_RESP;
+		return GHCB_RESUME;
+	case GHCB_MSR_REG_GPA_REQ:
+		/* Any page the guest names; it is read through env->read when it is used. */
+		v->ghcb_gpa = req & ~GHCB_MSR_FUNC_MASK;
+		v->msr = v->ghcb_gpa | GHCB_MSR_REG_GPA_RESP;
+		return GHCB_RESUME;
+	case GHCB_MSR_RUN_VMPL_REQ:
+		/* Bits 39:32 name the VMPL to run; only the SVSM's (0) runs, and the rest of
+		 * the request is zero. */
+		if ((req & ~GHCB_MSR_FUNC_MASK) != 0U) {
+			return refuse(v, "RUN_VMPL of a VMPL other than 0:", req);
+		}
+		v->svsm_by_ghcb = false;
+		return GHCB_SVSM_CALL;
+	case GHCB_MSR_TERM_REQ:
+		v->term_set = (uint8_t)((req >> 12) & 0xFU);
+		v->term_code = (uint8_t)(req >> 16);
+		return GHCB_TERMINATE;
+	default:
+		return refuse(v, "MSR protocol request", req);
+	}
+}
+
+/* SNP_GUEST_REQUEST: SW_EXITINFO1 and 2 name the request and response pages (page
+ * aligned, distinct); SW_EXITINFO2 carries the firmware's status back. */
+static enum ghcb_verdict guest_request(struct ghcb_vcpu *v, const struct ghcb_env *env,
+				       uint64_t req_gpa, uint64_t resp_gpa)
+{
+	uint64_t status = 0;
+
+	if (!gpa_is_aligned(gpa_init(req_gpa), PAGE_SIZE) ||
+	    !gpa_is_aligned(gpa_init(resp_gpa), PAGE_SIZE) || req_gpa == resp_gpa) {
+		return refuse(v, "guest request with bad message pages: request", req_gpa);
+	}
+	while (atomic_flag_test_and_set_explicit(&req_lock, memory_order_acquire)) {
+		__builtin_ia32_pause();
+	}
+	bool ok = env->read(env->ctx, req_gpa, req_page, PAGE_SIZE);
+
+	if (ok) {
+		status = env->guest_request(env->ctx, req_page, resp_page);
+		ok = status != 0U || env->write(env->ctx, resp_gpa, resp_page, PAGE_SIZE);
+	}
+	atomic_flag_clear_explicit(&req_lock, memory_order_release);
+	if (!ok) {
+		return refuse(v, "guest request pages the host cannot reach: request", req_gpa);
+	}
+	if (!env->write(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_INFO2_OFF, &status, sizeof(status))) {
+		return refuse(v, "GHCB the host cannot write:", v->ghcb_gpa);
+	}
+	return GHCB_RESUME;
+}
+
+static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *env)
+{
+	uint8_t fields[GHCB_SW_SCRATCH_OFF - GHCB_SW_EXIT_CODE_OFF];
+	uint8_t tail[PAGE_SIZE - GHCB_PROTOCOL_VERSION_OFF];
+
+	/* The fields it acts on, copied once: SW_EXITCODE and both SW_EXITINFOs, then the
+	 * protocol version and usage. */
+	if (v->ghcb_gpa == 0U || v->msr != v->ghcb_gpa ||
+	    !env->read(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_CODE_OFF, fields, sizeof(fields)) ||
+	    !env->read(env->ctx, v->ghcb_gpa + GHCB_PROTOCOL_VERSION_OFF, tail, sizeof(tail))) {
+		return refuse(v, "VMGEXIT without a registered GHCB: GHCB MSR", v->msr);
+	}
+	uint64_t code = load64(fields, 0);
+	uint64_t info1 = load64(fields, 8);
+	uint64_t info2 = load64(fields, 16);
+	uint16_t version = (uint16_t)(tail[0] | tail[1] << 8);
+	uint32_t usage = load32(tail, 2);
+
+	if (version != GHCB_PROTOCOL_VERSION || usage != 0U) {
+		return refuse(v, "GHCB of another protocol version or usage:", version);
+	}
+	switch (code) {
+	case GHCB_EVENT_RUN_VMPL:
+		if (info1 != 0U) {
+			return refuse(v, "RUN_VMPL of a VMPL other than 0:", info1);
+		}
+		v->svsm_by_ghcb = true;
+		return GHCB_SVSM_CALL;
+	case GHCB_EVENT_GUEST_REQUEST:
+		return guest_request(v, env, info1, info2);
+	case GHCB_EVENT_TERMINATE:
+		v->term_set = (uint8_t)(info1 & 0xFU);
+		v->term_code = (uint8_t)(info1 >> 4);
+		return GHCB_TERMINATE;
+	default:
+		return refuse(v, "GHCB event", code);
+	}
+}
+
+enum ghcb_verdict ghcb_vmgexit(struct ghcb_vcpu *v, const struct ghcb_env *env)
+{
+	v->why = NULL;
+	return (v->msr & GHCB_MSR_FUNC_MASK) != 0U ? msr_protocol(v, env) : ghcb_event(v, env);
+}
+
+void ghcb_svsm_done(struct ghcb_vcpu *v, const struct ghcb_env *env)
+{
+	uint64_t zero = 0;
+
+	if (!v->svsm_by_ghcb) {
+		v->msr = GHCB_MSR_RUN_VMPL_RESP;
+		return;
+	}
+	/* SW_EXITINFO1 0: the call ran; Linux checks its low 32 bits. */
+	(void)env->write(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_INFO1_OFF, &zero, sizeof(zero));
+	(void)env->write(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_INFO2_OFF, &zero, sizeof(zero));
+}
