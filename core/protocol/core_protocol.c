@@ -188,9 +188,29 @@ static uint32_t pvalidate_validate(const struct svsm_call *call, gpa_t gpa, enum
 	return rmp_to_svsm(r);
 }
 
-static uint32_t pvalidate_rescind(gpa_t gpa, enum page_size size, bool ignore_cf)
+/* True if the caller holds every permission on each validated page of [gpa, +bytes): a
+ * less privileged VMPL may not take away (rescind, deposit) a page it cannot use itself,
+ * which a more privileged one may be using. */
+static bool caller_owns_validated(const struct svsm_call *call, gpa_t gpa, uint64_t bytes)
+{
+	for (uint64_t off = 0; off < bytes; off += PAGE_SIZE) {
+		struct page_info info = pagestate_get(gpa_init(gpa_val(gpa) + off));
+
+		if (info.validated && info.perms[call->view.vmpl] != RMP_PERM_ALL) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static uint32_t pvalidate_rescind(const struct svsm_call *call, gpa_t gpa, enum page_size size,
+				  bool ignore_cf)
 {
 	struct page_info before = pagestate_get(gpa);
+
+	if (!caller_owns_validated(call, gpa, page_size_bytes(size))) {
+		return SVSM_ERR_INVALID_ADDRESS;
+	}
 	enum rmp_result r = pageops_revoke(gpa, size);
 
 	/* RMPADJUST answers FAIL_INPUT on a page that is not validated; PVALIDATE then
@@ -232,7 +252,7 @@ static uint32_t core_pvalidate(struct svsm_call *call)
 
 			result = (entry & PVAL_ENTRY_VALIDATE) != 0U
 					 ? pvalidate_validate(call, gpa, size, ignore_cf)
-					 : pvalidate_rescind(gpa, size, ignore_cf);
+					 : pvalidate_rescind(call, gpa, size, ignore_cf);
 		}
 		if (result != SVSM_SUCCESS) {
 			return list_finish(list, i, result);
@@ -306,7 +326,9 @@ static uint32_t core_create_vcpu(struct svsm_call *call)
 		goto out_restore;
 	}
 	/* vcpu_has_room() held above, under the same core lock: the table has a record. */
-	(void)vcpu_add(vmsa, caa, (uint32_t)apic_id, vmpl, false);
+	struct vcpu_rec *rec = vcpu_add(vmsa, caa, (uint32_t)apic_id, vmpl, false);
+
+	__builtin_memcpy(rec->perms_before, before.perms, sizeof(rec->perms_before));
 	pagestate_set_owner(vmsa, PAGE_SIZE, PAGE_VMSA);
 	pagestate_set_owner(caa, PAGE_SIZE, PAGE_CA);
 	return SVSM_SUCCESS;
@@ -346,7 +368,9 @@ static uint32_t core_delete_vcpu(struct svsm_call *call)
 		(void)svsmmem_copy_out(efer_gpa, &efer, sizeof(efer));
 		return SVSM_ERR_DELETE_VCPU_FAIL_INUSE;
 	}
-	enum rmp_result r = pageops_grant(vmsa, PAGE_4K, call->view.vmpl);
+	/* The page goes back with the rights it had before CREATE_VCPU, not to whoever deletes
+	 * it: a VMPL3 vCPU deleting a VMSA that VMPL2 built in its own page gains nothing. */
+	enum rmp_result r = pageops_restore(vmsa, PAGE_4K, rec->perms_before);
 
 	if (r != RMP_SUCCESS) {
 		return rmp_to_svsm(r);
@@ -384,7 +408,6 @@ static uint32_t deposit_one(const struct svsm_call *call, gpa_t list, uint64_t e
 	gpa_t gpa = gpa_init(0);
 	uint32_t result = entry_target(entry, DEPOSIT_ENTRY_RESERVED, list, &gpa, &size);
 	uint64_t pages = page_size_bytes(size) >> PAGE_SHIFT;
-	uint8_t rw = RMP_PERM_READ | RMP_PERM_WRITE;
 
 	if (result != SVSM_SUCCESS) {
 		return result;
@@ -392,7 +415,7 @@ static uint32_t deposit_one(const struct svsm_call *call, gpa_t list, uint64_t e
 	for (uint64_t i = 0; i < pages; i++) {
 		struct page_info info = pagestate_get(gpa_init(gpa_val(gpa) + i * PAGE_SIZE));
 
-		if (!info.validated || (info.perms[call->view.vmpl] & rw) != rw) {
+		if (!info.validated || info.perms[call->view.vmpl] != RMP_PERM_ALL) {
 			return SVSM_ERR_INVALID_ADDRESS;
 		}
 		if (info.size != PAGE_4K) {

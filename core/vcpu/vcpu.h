@@ -16,6 +16,9 @@ struct vcpu_rec {
 	uint8_t vmpl;
 	bool used;
 	bool startup; /* created by the SVSM at launch: the guest may not delete it */
+	/* CREATE_VCPU: the VMPL1-3 rights on the page before it became a VMSA, given back
+	 * when it is deleted. */
+	uint8_t perms_before[4];
 };
 
 void vcpu_table_init(unsigned apic_count);

@@ -407,3 +407,35 @@ TEST(deposit_partial_progress_reports_next)
 	EXPECT_TRUE(t_tracking_matches_rmp(m));
 	sim_destroy(m);
 }
+
+/* A VMPL3 vCPU that deletes a VMPL3 VMSA which VMPL2 built in its own page gets nothing
+ * out of it: the page goes back with the rights it had before CREATE_VCPU (VMPL2's), so
+ * VMPL3 cannot, say, move its calling area there and put lists in it. */
+TEST(delete_vcpu_gives_the_page_back_as_it_was)
+{
+	struct sim_machine *m = t_machine(MEM, 2);
+	uint64_t v1 = 0x201000, ca = 0x202000, v2 = 0x203000;
+	uint8_t vmpl3 = 3;
+
+	t_validate_4k(m, 0x200000, 4);
+	t_build_vmsa(m, v1);
+	t_build_vmsa(m, v2);
+	t_write(m, v1 + VMSA_VMPL_OFF, &vmpl3, 1);
+	t_write(m, v2 + VMSA_VMPL_OFF, &vmpl3, 1);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), v1, ca, 1, NULL), SVSM_SUCCESS);
+	/* A second VMSA for APIC ID 1, with the same calling area (Linux's replacement). */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), v2, ca, 1, NULL), SVSM_SUCCESS);
+	/* VMPL2 lets VMPL3 use the calling area (its own RMPADJUST), and the host runs the
+	 * first VMSA. */
+	EXPECT_EQ(sim_rmpadjust(m, 2, gpa_init(ca), PAGE_4K, 3, RMP_PERM_ALL, false), RMP_SUCCESS);
+	EXPECT_TRUE(sim_host_ap_create(m, 1, gpa_init(v1)) == NULL);
+	EXPECT_EQ(t_call(m, 1, CORE(SVSM_CORE_DELETE_VCPU), v2, 0, 0, NULL), SVSM_SUCCESS);
+	struct rmp_entry e = t_rmp(m, v2);
+
+	EXPECT_TRUE(!e.vmsa && e.validated);
+	EXPECT_EQ(e.perms[2], RMP_PERM_ALL);
+	EXPECT_EQ(e.perms[3], 0);
+	EXPECT_EQ(t_call(m, 1, CORE(SVSM_CORE_REMAP_CA), v2, 0, 0, NULL), SVSM_ERR_INVALID_ADDRESS);
+	EXPECT_EQ(gpa_val(svsm_vcpu_caa(1)), ca);
+	sim_destroy(m);
+}
