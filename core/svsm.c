@@ -157,6 +157,27 @@ gpa_t svsm_vcpu_vmsa(unsigned apic_id)
 	return vmsa;
 }
 
+uint64_t svsm_vcpu_seq(unsigned apic_id)
+{
+	return vcpu_current_seq(apic_id);
+}
+
+bool svsm_vcpu_start(unsigned apic_id, uint64_t seq, svsm_vcpu_start_fn start, void *ctx)
+{
+	bool ok = false;
+
+	spin_lock(&svsm_lock);
+	struct vcpu_rec *rec = vcpu_current(apic_id);
+
+	/* Checked and taken under the lock: DELETE_VCPU cannot come in between. */
+	if (rec != NULL && rec->seq == seq && !rec->started && start(ctx, rec->vmsa)) {
+		rec->started = true;
+		ok = true;
+	}
+	spin_unlock(&svsm_lock);
+	return ok;
+}
+
 gpa_t svsm_vcpu_caa(unsigned apic_id)
 {
 	spin_lock(&svsm_lock);
@@ -212,8 +233,8 @@ static enum svsm_exit_result handle_locked(struct vcpu_rec *rec, struct svsm_reg
 	return SVSM_EXIT_RESUME;
 }
 
-enum svsm_exit_result svsm_handle_exit(unsigned apic_id, gpa_t vmsa, uint64_t exit_code,
-				       struct svsm_regs *regs)
+enum svsm_exit_result svsm_handle_exit(unsigned apic_id, gpa_t vmsa, uint64_t seq,
+				       uint64_t exit_code, struct svsm_regs *regs)
 {
 	enum svsm_exit_result res = SVSM_EXIT_SPURIOUS;
 
@@ -224,8 +245,9 @@ enum svsm_exit_result svsm_handle_exit(unsigned apic_id, gpa_t vmsa, uint64_t ex
 	struct vcpu_rec *rec = vcpu_find_vmsa(vmsa);
 
 	/* Only a VMSA the SVSM registered for this APIC ID identifies a calling area; the
-	 * host cannot make the SVSM act on another one. */
-	if (rec != NULL && rec->apic_id == apic_id) {
+	 * host cannot make the SVSM act on another one. With a seq, only the creation the CPU
+	 * started: registers kept from a deleted vCPU never reach one created in its page. */
+	if (rec != NULL && rec->apic_id == apic_id && (seq == 0U || rec->seq == seq)) {
 		res = handle_locked(rec, regs);
 	}
 	spin_unlock(&svsm_lock);

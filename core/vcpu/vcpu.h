@@ -16,6 +16,10 @@ struct vcpu_rec {
 	uint8_t vmpl;
 	bool used;
 	bool startup; /* created by the SVSM at launch: the guest may not delete it */
+	bool started; /* a CPU took it to run (svsm_vcpu_start): it is not started again */
+	/* Which creation this is, never 0 and never reused: a VMSA deleted and created again
+	 * at the same address is another vCPU, whatever a CPU kept of the first. */
+	uint64_t seq;
 	/* CREATE_VCPU: the VMPL1-3 rights on the page before it became a VMSA, given back
 	 * when it is deleted. */
 	uint8_t perms_before[4];
@@ -26,6 +30,9 @@ unsigned vcpu_apic_count(void);
 
 struct vcpu_rec *vcpu_find_vmsa(gpa_t vmsa);
 struct vcpu_rec *vcpu_current(unsigned apic_id);
+/* The seq of the current record of apic_id, 0 if none. Lock-free: a CPU waiting for a
+ * vCPU to run polls it; what it reads is checked again under the lock. */
+uint64_t vcpu_current_seq(unsigned apic_id);
 /* The startup vCPU with APIC ID 0 (never deleted), NULL before svsm_init added it. */
 const struct vcpu_rec *vcpu_boot(void);
 

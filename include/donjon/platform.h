@@ -46,8 +46,10 @@ void plat_unmap(const void *ptr, size_t len);
 
 /* DELETE_VCPU: the VMSA at vmsa, whose EFER.SVME the core has just cleared, is not
  * executing on any CPU when this returns true, and will not be entered again until it is
- * made a VMSA anew. False if a CPU could not be made to leave it (the core then answers
- * FAIL_INUSE; the vCPU still never runs again). Also called for the caller's own VMSA. */
+ * made a VMSA anew. False if it may still be executing (on SNP hardware the host runs
+ * vCPUs, and may not let go); the core then answers FAIL_INUSE and the page stays a VMSA.
+ * The simulator and the native platform always return true (native: a CPU that does not
+ * leave guest mode stops the machine). Also called for the caller's own VMSA. */
 bool plat_vmsa_stop(gpa_t vmsa);
 
 /* An SNP guest request: hand the sealed message page req to the PSP and receive its

@@ -83,9 +83,11 @@ bool svsm_init(const struct svsm_boot *boot);
 
 /* The guest on apic_id exited from the VMSA at vmsa with exit_code and registers regs.
  * Recognises a genuine request (VMGEXIT, call_pending == 1 in that vCPU's calling area),
- * runs it and clears call_pending. Safe to call from several CPUs at once. */
-enum svsm_exit_result svsm_handle_exit(unsigned apic_id, gpa_t vmsa, uint64_t exit_code,
-				       struct svsm_regs *regs);
+ * runs it and clears call_pending. seq is the creation the CPU started (svsm_vcpu_start),
+ * or 0 from a caller that keeps no copy of the VMSA taken at start (the simulator, which
+ * runs the page itself; the portable tests). Safe to call from several CPUs at once. */
+enum svsm_exit_result svsm_handle_exit(unsigned apic_id, gpa_t vmsa, uint64_t seq,
+				       uint64_t exit_code, struct svsm_regs *regs);
 
 enum svsm_report_result {
 	SVSM_REPORT_OK,
@@ -98,6 +100,16 @@ enum svsm_report_result {
  * message to the PSP. Hosted builds only (core/attest needs include/donjon/crypto.h). */
 enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
 					   uint8_t report[SNP_REPORT_SIZE], uint32_t *status);
+
+/* Starting vCPUs, where the platform plays the host's part (native). Each CREATE_VCPU
+ * makes a new creation with its own seq (never 0, never reused), current for its APIC ID.
+ * svsm_vcpu_seq is the current creation of apic_id, 0 if none; lock-free, for a CPU
+ * waiting for work. svsm_vcpu_start calls start(ctx, vmsa) with the core lock held if
+ * that creation is still current and was never started, and marks it started if start
+ * returns true; true then. */
+typedef bool (*svsm_vcpu_start_fn)(void *ctx, gpa_t vmsa);
+uint64_t svsm_vcpu_seq(unsigned apic_id);
+bool svsm_vcpu_start(unsigned apic_id, uint64_t seq, svsm_vcpu_start_fn start, void *ctx);
 
 /* The current VMSA and calling area of a vCPU (gpa 0 if it has none). */
 gpa_t svsm_vcpu_vmsa(unsigned apic_id);

@@ -20,8 +20,6 @@
 struct cpu_slot {
 	_Atomic uint64_t claim;	    /* the VMSA this CPU runs (| CLAIM_REVOKED), or 0 */
 	_Atomic uint64_t guest_gen; /* generation it entered guest mode with, or NOT_IN_GUEST */
-	_Atomic uint64_t pending;   /* a VMSA posted to this CPU, not taken yet */
-	_Atomic uint64_t posted;    /* the VMSA posted last, so that it is posted once */
 };
 
 static struct cpu_slot slots[SMP_MAX_CPUS] = {
@@ -62,41 +60,7 @@ bool cpusync_revoked(unsigned cpu)
 
 void cpusync_release(unsigned cpu)
 {
-	struct cpu_slot *s = &slots[cpu];
-	uint64_t claim = atomic_exchange(&s->claim, 0);
-
-	/* A revoked VMSA was deleted: one created later at its address is a new one. */
-	if ((claim & CLAIM_REVOKED) != 0U) {
-		uint64_t was = claim & ~CLAIM_REVOKED;
-
-		(void)atomic_compare_exchange_strong(&s->posted, &was, 0);
-	}
-}
-
-void cpusync_post(unsigned cpu, uint64_t vmsa)
-{
-	struct cpu_slot *s = &slots[cpu];
-	uint64_t old = atomic_load(&s->posted);
-
-	if (vmsa != 0U && vmsa != old && atomic_compare_exchange_strong(&s->posted, &old, vmsa)) {
-		atomic_store(&s->pending, vmsa);
-	}
-}
-
-uint64_t cpusync_take(unsigned cpu)
-{
-	return atomic_exchange(&slots[cpu].pending, 0);
-}
-
-void cpusync_forget(uint64_t vmsa)
-{
-	for (unsigned i = 0; i < SMP_MAX_CPUS; i++) {
-		uint64_t was = vmsa;
-
-		(void)atomic_compare_exchange_strong(&slots[i].pending, &was, 0);
-		was = vmsa;
-		(void)atomic_compare_exchange_strong(&slots[i].posted, &was, 0);
-	}
+	atomic_store(&slots[cpu].claim, 0);
 }
 
 bool cpusync_claim(unsigned cpu, uint64_t vmsa)
@@ -139,27 +103,30 @@ static bool left_revoked_claim(unsigned cpu, uint64_t revoked)
 	return atomic_load(&s->claim) != revoked || atomic_load(&s->guest_gen) == NOT_IN_GUEST;
 }
 
-bool cpusync_revoke(uint64_t vmsa)
+void cpusync_revoke(uint64_t vmsa)
 {
-	bool stopped = true;
+	const uint64_t revoked = vmsa | CLAIM_REVOKED;
 
 	for (unsigned i = 0; i < smp_cpu_count(); i++) {
 		uint64_t was = vmsa;
 
-		if (!atomic_compare_exchange_strong(&slots[i].claim, &was, vmsa | CLAIM_REVOKED)) {
+		/* A claim revoked earlier (a VMSA deleted before at this address, not yet
+		 * released) is waited for too. */
+		if (!atomic_compare_exchange_strong(&slots[i].claim, &was, revoked) &&
+		    was != revoked) {
 			continue;
 		}
 		/* After the mark: an entry that missed it is seen here in guest mode. */
-		if (!left_revoked_claim(i, vmsa | CLAIM_REVOKED)) {
+		if (!left_revoked_claim(i, revoked)) {
 			smp_send_nmi(i);
 		}
-		if (!kick_until(i, left_revoked_claim, vmsa | CLAIM_REVOKED)) {
-			log_msg(LOG_ERR, "CPU %u does not leave guest mode to stop VMSA 0x%lx", i,
+		if (!kick_until(i, left_revoked_claim, revoked)) {
+			log_msg(LOG_ERR,
+				"CPU %u does not leave guest mode to stop VMSA 0x%lx; stopping", i,
 				vmsa);
-			stopped = false;
+			kernel_exit(false);
 		}
 	}
-	return stopped;
 }
 
 static bool flushed_since(unsigned cpu, uint64_t gen)

@@ -24,16 +24,6 @@ bool cpusync_revoked(unsigned cpu);
 /* The claim ends (the vCPU stopped, or was revoked). */
 void cpusync_release(unsigned cpu);
 
-/* ---- posting VMSAs to the CPU of their APIC ID (Donjon plays the host's AP creation) ---- */
-
-/* Post vmsa to cpu unless it is the VMSA posted there last (each VMSA is posted once). */
-void cpusync_post(unsigned cpu, uint64_t vmsa);
-/* The VMSA posted to cpu and not taken yet, taken now; 0 if none. */
-uint64_t cpusync_take(unsigned cpu);
-/* vmsa is no longer a VMSA (deleted): withdraw it where it is posted and not taken, and
- * let a VMSA created later at the same address be posted again. */
-void cpusync_forget(uint64_t vmsa);
-
 /* ---- plat.c, with native_lock held ---- */
 
 /* Record that cpu runs vmsa. False if cpu already has a claim. */
@@ -41,9 +31,9 @@ bool cpusync_claim(unsigned cpu, uint64_t vmsa);
 /* True if a CPU holds a claim of vmsa that was not revoked. */
 bool cpusync_claimed(uint64_t vmsa);
 /* Revoke every claim of vmsa, make each CPU that runs it leave guest mode and wait until
- * it has. False if a CPU did not leave within the bound (then the claim stays revoked: it
- * will not enter again). */
-bool cpusync_revoke(uint64_t vmsa);
+ * it has (a revoked claim does not enter again). A CPU that does not leave guest mode
+ * stops the machine: the page could no longer be given back safely. */
+void cpusync_revoke(uint64_t vmsa);
 /* The nested page tables changed. Every CPU flushes its guest TLB before its next entry;
  * if a permission was reduced, this also waits until no other CPU is still in guest mode
  * with an older generation. A CPU that does not leave guest mode stops the machine:

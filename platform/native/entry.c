@@ -40,23 +40,26 @@ static void native_setup(struct native_launch_params *lp)
 	};
 }
 
-/* An AP's life: SVM on, then run each guest VMSA posted to this CPU until it stops. */
+/* An AP's life: SVM on, then run each new vCPU creation for its APIC ID (Donjon plays the
+ * host's AP creation) until it stops. */
 static void native_ap_work(unsigned index)
 {
 	struct native_cpu *c = svm_cpu_init(index);
+	uint64_t tried = 0;
 
 	if (c == NULL) {
 		log_msg(LOG_ERR, "CPU %u: cannot run guest vCPUs", index);
 		return;
 	}
 	for (;;) {
-		uint64_t vmsa = cpusync_take(index);
+		uint64_t seq = svsm_vcpu_seq(c->apic_id);
 
-		if (vmsa == 0U) {
+		if (seq == 0U || seq == tried) {
 			__builtin_ia32_pause();
 			continue;
 		}
-		svm_run_vmsa(c, vmsa);
+		tried = seq;
+		svm_run_vcpu(c, seq);
 	}
 }
 

@@ -135,7 +135,11 @@ bool native_launch(const struct native_launch_params *lp, bool *passed)
 	}
 	log_msg(LOG_INFO, "launch: guest image at 0x%lx; Donjon at [0, 0x%lx)",
 		(uint64_t)GUEST_IMAGE, (uint64_t)NATIVE_SVSM_SIZE);
-	svm_run_vmsa(bsp, vmsa);
+	svm_run_vcpu(bsp, svsm_vcpu_seq(0));
+	if (bsp->vmsa != vmsa) {
+		log_msg(LOG_ERR, "launch: the startup vCPU did not run");
+		return false;
+	}
 	*passed = bsp->has_verdict && bsp->verdict == 0x10U;
 	return true;
 }

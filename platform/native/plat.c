@@ -364,11 +364,9 @@ bool plat_vmsa_stop(gpa_t vmsa)
 {
 	spin_lock(&native_lock);
 	stopping_vmsa = gpa_val(vmsa);
-	cpusync_forget(gpa_val(vmsa));
-	bool stopped = cpusync_revoke(gpa_val(vmsa));
-
+	cpusync_revoke(gpa_val(vmsa));
 	spin_unlock(&native_lock);
-	return stopped;
+	return true;
 }
 
 /* What a verifier must know of this PSP: it is a model that Donjon's kernel runs, its chip

@@ -257,15 +257,6 @@ static bool handle_io(struct native_cpu *c, const uint8_t *vmcb)
 	return true;
 }
 
-/* The host's AP creation, done by Donjon itself on this platform: a VMSA the core now
- * has as current for an AP's APIC ID goes to that CPU, once. */
-static void post_created_vcpus(void)
-{
-	for (unsigned i = 1; i < smp_cpu_count(); i++) {
-		cpusync_post(i, gpa_val(svsm_vcpu_vmsa(smp_apic_id(i))));
-	}
-}
-
 /* The host model's view of the guest: what the vCPU itself may read and write. (With no
  * private/shared aliases yet on this platform, the host reaches the pages the guest can;
  * never Donjon's, a VMSA or a deposit.) */
@@ -295,13 +286,12 @@ static bool handle_svsm_call(struct native_cpu *c)
 
 	svsm_regs_from_vmsa(c->state, &regs);
 	enum svsm_exit_result res =
-		svsm_handle_exit(c->apic_id, gpa_init(c->vmsa), VMEXIT_VMGEXIT, &regs);
+		svsm_handle_exit(c->apic_id, gpa_init(c->vmsa), c->seq, VMEXIT_VMGEXIT, &regs);
 
 	if (res == SVSM_EXIT_VCPU_GONE) {
 		log_msg(LOG_INFO, "vCPU %u deleted its own VMSA", c->apic_id);
 		return false;
 	}
-	post_created_vcpus();
 	if (res == SVSM_EXIT_RESUME) {
 		svsm_regs_to_vmsa(c->state, &regs);
 	}
@@ -569,21 +559,32 @@ static void run_loop(struct native_cpu *c, uint8_t *vmcb)
 	}
 }
 
-void svm_run_vmsa(struct native_cpu *c, uint64_t vmsa)
+/* Called by the core with its lock held: the creation is current and was never started. */
+static bool claim_vmsa(void *ctx, gpa_t vmsa)
+{
+	struct native_cpu *c = ctx;
+
+	if (!native_vmsa_claim(c->index, gpa_val(vmsa), c->state)) {
+		return false;
+	}
+	c->vmsa = gpa_val(vmsa);
+	return true;
+}
+
+void svm_run_vcpu(struct native_cpu *c, uint64_t seq)
 {
 	uint8_t *vmcb = kernel_ptr(c->vmcb, PAGE_SIZE);
 
-	/* Only the VMSA the core has as current for this CPU's APIC ID, and only while it
-	 * is an RMP VMSA page that nobody is stopping. */
-	if (vmcb == NULL || gpa_val(svsm_vcpu_vmsa(c->apic_id)) != vmsa ||
-	    !native_vmsa_claim(c->index, vmsa, c->state)) {
-		cpusync_forget(vmsa);
-		log_msg(LOG_DEBUG, "CPU %u: VMSA 0x%lx is not runnable", c->index, vmsa);
+	/* Only the creation the core has as current for this CPU's APIC ID, once, and only
+	 * while its page is an RMP VMSA page that nobody is stopping. */
+	if (vmcb == NULL || !svsm_vcpu_start(c->apic_id, seq, claim_vmsa, c)) {
+		log_msg(LOG_DEBUG, "CPU %u: vCPU creation %lu is not runnable", c->index, seq);
 		return;
 	}
+	uint64_t vmsa = c->vmsa;
 	uint64_t xcr0 = load64(c->state, VMSA_XCR0_OFF);
 
-	c->vmsa = vmsa;
+	c->seq = seq;
 	c->vmpl = c->state[VMSA_VMPL_OFF];
 	c->xcr0 = fpu_xcr0_valid(xcr0) ? xcr0 : XCR0_INIT;
 	c->flush = true;

@@ -47,6 +47,7 @@ struct native_cpu {
 	 * when the CPU took it, never written back (native_vmsa_claim). */
 	uint8_t *state;
 	uint64_t vmsa; /* the VMSA page it came from */
+	uint64_t seq;  /* which creation of that page (svsm_vcpu_start) */
 	unsigned vmpl;
 	uint64_t xcr0;
 	uint64_t flushed_gen;  /* the nested page tables' generation last flushed for */
@@ -64,8 +65,9 @@ bool svm_reserve(void);
 /* SVM on for this CPU (EFER.SVME, host save area, FPU set-up) and its pages; NULL (with a
  * message) without SVM and nested paging, or without memory. */
 struct native_cpu *svm_cpu_init(unsigned index);
-/* Take the VMSA at vmsa and run it on this CPU until it halts, faults, is deleted or
- * stops; its exits go to the core and the console. */
-void svm_run_vmsa(struct native_cpu *c, uint64_t vmsa);
+/* Start the vCPU creation seq of this CPU's APIC ID (svsm_vcpu_start: only if current and
+ * never started) and run it on this CPU until it halts, faults, is deleted or stops; its
+ * exits go to the core and the console. */
+void svm_run_vcpu(struct native_cpu *c, uint64_t seq);
 
 #endif

@@ -81,7 +81,7 @@ uint64_t tm_call(uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t
 	uint64_t called_through = caa;
 
 	if (!tm_write(called_through, &flag, 1) ||
-	    svsm_handle_exit(0, gpa_init(vmsa), VMEXIT_VMGEXIT, &regs) != SVSM_EXIT_RESUME ||
+	    svsm_handle_exit(0, gpa_init(vmsa), 0, VMEXIT_VMGEXIT, &regs) != SVSM_EXIT_RESUME ||
 	    !tm_read(called_through, &flag, 1) || flag != 0U) {
 		return ~0ULL;
 	}

@@ -193,7 +193,7 @@ const char *sim_vcpu_call(struct sim_machine *m, unsigned apic_id, struct svsm_r
 
 	svsm_regs_from_vmsa(vmsa_page(m, v->vmsa), &svsm_view);
 	enum svsm_exit_result res = svsm_handle_exit(
-		apic_id, v->vmsa, load64(vmsa_page(m, v->vmsa), VMSA_EXIT_CODE_OFF), &svsm_view);
+		apic_id, v->vmsa, 0, load64(vmsa_page(m, v->vmsa), VMSA_EXIT_CODE_OFF), &svsm_view);
 
 	if (res == SVSM_EXIT_VCPU_GONE) {
 		v->runnable = false;

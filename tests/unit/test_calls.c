@@ -114,6 +114,89 @@ TEST(create_vcpu_linux_replace_then_delete)
 	sim_destroy(m);
 }
 
+struct start_log {
+	unsigned calls;
+	uint64_t vmsa;
+	bool accept;
+};
+
+static bool t_start(void *ctx, gpa_t vmsa)
+{
+	struct start_log *l = ctx;
+
+	l->calls++;
+	l->vmsa = gpa_val(vmsa);
+	return l->accept;
+}
+
+/* A vCPU call from a CPU that started creation seq of VMSA vmsa on APIC ID 1 and kept its
+ * registers: call_pending set in the calling area, then the exit. */
+static enum svsm_exit_result t_exit_as(struct sim_machine *m, uint64_t vmsa, uint64_t caa,
+				       uint64_t seq, struct svsm_regs *regs)
+{
+	uint8_t flag = 1;
+
+	t_write(m, caa, &flag, 1);
+	return svsm_handle_exit(1, gpa_init(vmsa), seq, VMEXIT_VMGEXIT, regs);
+}
+
+TEST(each_vcpu_creation_starts_once_and_only_its_own_cpu_calls)
+{
+	struct sim_machine *m = t_machine(MEM, 2);
+	uint64_t vmsa = 0x201000, caa = 0x202000;
+	struct start_log log = { .accept = false };
+
+	t_validate_4k(m, 0x200000, 4);
+	t_build_vmsa(m, vmsa);
+	uint64_t startup = svsm_vcpu_seq(1);
+
+	EXPECT_TRUE(startup != 0);
+	EXPECT_EQ(svsm_vcpu_seq(2), 0); /* no such vCPU */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa, caa, 1, NULL), SVSM_SUCCESS);
+	uint64_t first = svsm_vcpu_seq(1);
+
+	EXPECT_TRUE(first != 0 && first != startup);
+	/* The startup creation is no longer current; a start the platform refuses leaves the
+	 * creation startable. */
+	EXPECT_TRUE(!svsm_vcpu_start(1, startup, t_start, &log));
+	EXPECT_EQ(log.calls, 0);
+	EXPECT_TRUE(!svsm_vcpu_start(1, first, t_start, &log));
+	EXPECT_EQ(log.calls, 1);
+	log.accept = true;
+	EXPECT_TRUE(svsm_vcpu_start(1, first, t_start, &log));
+	EXPECT_EQ(log.calls, 2);
+	EXPECT_EQ(log.vmsa, vmsa);
+	EXPECT_TRUE(!svsm_vcpu_start(1, first, t_start, &log));
+	EXPECT_TRUE(!svsm_vcpu_start(0, first, t_start, &log));
+	EXPECT_EQ(log.calls, 2);
+	/* Its CPU's calls are answered. */
+	struct svsm_regs regs = { .rax = CORE(SVSM_CORE_QUERY_PROTOCOL), .rcx = 1 };
+
+	EXPECT_EQ(t_exit_as(m, vmsa, caa, first, &regs), SVSM_EXIT_RESUME);
+	EXPECT_EQ(regs.rax, SVSM_SUCCESS);
+	/* Deleted and created again in the same page: a new creation. The CPU that ran the
+	 * first one still has its registers; its exit is not a call of the second. */
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DELETE_VCPU), vmsa, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(svsm_vcpu_seq(1), startup);
+	t_build_vmsa(m, vmsa);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), vmsa, caa, 1, NULL), SVSM_SUCCESS);
+	uint64_t second = svsm_vcpu_seq(1);
+
+	EXPECT_TRUE(second != first && second != startup && second != 0);
+	regs = (struct svsm_regs){ .rax = CORE(SVSM_CORE_DELETE_VCPU), .rcx = vmsa };
+	EXPECT_EQ(t_exit_as(m, vmsa, caa, first, &regs), SVSM_EXIT_SPURIOUS);
+	EXPECT_EQ(regs.rax, CORE(SVSM_CORE_DELETE_VCPU));
+	EXPECT_EQ(m->mem[caa], 1);
+	EXPECT_TRUE(t_rmp(m, vmsa).vmsa);
+	EXPECT_TRUE(!svsm_vcpu_start(1, first, t_start, &log));
+	EXPECT_TRUE(svsm_vcpu_start(1, second, t_start, &log));
+	EXPECT_EQ(log.calls, 3);
+	EXPECT_EQ(t_exit_as(m, vmsa, caa, second, &regs), SVSM_EXIT_VCPU_GONE);
+	EXPECT_TRUE(!t_rmp(m, vmsa).vmsa);
+	EXPECT_TRUE(t_tracking_matches_rmp(m));
+	sim_destroy(m);
+}
+
 TEST(create_vcpu_rejections_restore_the_page)
 {
 	struct sim_machine *m = t_machine(MEM, 2);
@@ -345,21 +428,22 @@ TEST(request_recognition)
 
 	/* call_pending = 2 is a reserved value. */
 	t_write(m, SIM_CAA_BASE, &flag, 1);
-	EXPECT_EQ(svsm_handle_exit(0, gpa_init(SIM_VMSA_BASE), VMEXIT_VMGEXIT, &regs),
+	EXPECT_EQ(svsm_handle_exit(0, gpa_init(SIM_VMSA_BASE), 0, VMEXIT_VMGEXIT, &regs),
 		  SVSM_EXIT_RESUME);
 	EXPECT_EQ(regs.rax, SVSM_ERR_INVALID_FORMAT);
 	EXPECT_EQ(m->mem[SIM_CAA_BASE], 0);
 	/* Nothing pending, another exit code, a VMSA run on the wrong CPU, an unknown
 	 * VMSA: not requests; registers untouched. */
 	regs.rax = CORE(SVSM_CORE_QUERY_PROTOCOL);
-	EXPECT_EQ(svsm_handle_exit(0, gpa_init(SIM_VMSA_BASE), VMEXIT_VMGEXIT, &regs),
+	EXPECT_EQ(svsm_handle_exit(0, gpa_init(SIM_VMSA_BASE), 0, VMEXIT_VMGEXIT, &regs),
 		  SVSM_EXIT_SPURIOUS);
 	flag = 1;
 	t_write(m, SIM_CAA_BASE, &flag, 1);
-	EXPECT_EQ(svsm_handle_exit(0, gpa_init(SIM_VMSA_BASE), 0x400, &regs), SVSM_EXIT_SPURIOUS);
-	EXPECT_EQ(svsm_handle_exit(1, gpa_init(SIM_VMSA_BASE), VMEXIT_VMGEXIT, &regs),
+	EXPECT_EQ(svsm_handle_exit(0, gpa_init(SIM_VMSA_BASE), 0, 0x400, &regs),
 		  SVSM_EXIT_SPURIOUS);
-	EXPECT_EQ(svsm_handle_exit(0, gpa_init(0x200000), VMEXIT_VMGEXIT, &regs),
+	EXPECT_EQ(svsm_handle_exit(1, gpa_init(SIM_VMSA_BASE), 0, VMEXIT_VMGEXIT, &regs),
+		  SVSM_EXIT_SPURIOUS);
+	EXPECT_EQ(svsm_handle_exit(0, gpa_init(0x200000), 0, VMEXIT_VMGEXIT, &regs),
 		  SVSM_EXIT_SPURIOUS);
 	EXPECT_EQ(regs.rax, CORE(SVSM_CORE_QUERY_PROTOCOL));
 	EXPECT_EQ(m->mem[SIM_CAA_BASE], 1);
