@@ -11,10 +11,12 @@
 #include "mm/pagestate.h"
 #include "svsm_internal.h"
 
-/* PVALIDATE validates at most this much memory per call and then answers INCOMPLETE, so
- * that one call never holds a vCPU (and the core lock) for long; Linux and OVMF repeat
- * the call and it resumes at `next`. */
+/* PVALIDATE and DEPOSIT_MEM handle at most this much memory per call and then answer
+ * INCOMPLETE, so that one call never holds a vCPU (and the core lock) for long; Linux and
+ * OVMF repeat the call and it resumes at `next`. A deposit costs more per page (each page
+ * is taken away from the guest by itself, a TLB shootdown each on the native platform). */
 #define PVALIDATE_BUDGET_BYTES (64ULL << 20)
+#define DEPOSIT_BUDGET_BYTES (8ULL << 20)
 
 /* A copied-in list: header plus entries, at most one page. Guarded by the core lock. */
 static uint64_t list_entries[SVSM_LIST_MAX_ENTRIES];
@@ -140,7 +142,7 @@ static uint32_t list_finish(gpa_t gpa, uint16_t next, uint32_t result)
 /* Checks shared by PVALIDATE and DEPOSIT_MEM entries: size field, reserved bits, 2M
  * alignment, range and ownership. An entry may not name the page that holds its own list:
  * rescinding or depositing it would leave `next` to be written into a page the guest no
- * longer owns (for a deposit, over the pool's link). */
+ * longer owns (for a deposit, into the SVSM's own memory). */
 static uint32_t entry_target(uint64_t entry, uint64_t reserved, gpa_t list, gpa_t *gpa,
 			     enum page_size *size)
 {
@@ -455,13 +457,20 @@ static uint32_t core_deposit_mem(struct svsm_call *call)
 		return result;
 	}
 	uint16_t i = hdr.next;
+	uint64_t done_bytes = 0;
 
 	while (i < hdr.entries) {
 		result = deposit_one(call, list, list_entries[i]);
 		if (result != SVSM_SUCCESS) {
 			break;
 		}
+		done_bytes +=
+			page_size_bytes((enum page_size)(list_entries[i] & PVAL_ENTRY_SIZE_MASK));
 		i++;
+		if (done_bytes >= DEPOSIT_BUDGET_BYTES && i < hdr.entries) {
+			result = SVSM_ERR_INCOMPLETE;
+			break;
+		}
 	}
 	publish_mem_available();
 	return list_finish(list, i, result);

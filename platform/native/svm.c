@@ -1,8 +1,9 @@
 /* The guest vCPU under AMD SVM: Donjon enters it with VMRUN and handles its exits. An
  * SVSM call (VMMCALL, or the VMGEXIT encoding, which executes as VMMCALL outside SEV)
  * goes to the core exactly as a VMGEXIT does on SEV-SNP. The vCPU's state lives in the
- * CPU's copy (struct native_cpu.state, VMSA layout), copied to the VMCB's save area (the
- * same layout at +0x400) around each VMRUN. */
+ * CPU's copy (struct native_cpu.state, VMSA layout), whose first VMCB_SAVE_SHARED bytes
+ * are copied to and from the VMCB's save area (at +0x400, the same layout up to there)
+ * around each VMRUN; the general registers the VMCB lacks go through struct guest_gprs. */
 #include "svm.h"
 
 #include <donjon/bytes.h>
@@ -25,6 +26,7 @@
 #define VMCB_MSRPM_BASE 0x048U
 #define VMCB_ASID 0x058U
 #define VMCB_TLB_CONTROL 0x05CU
+#define VMCB_V_INTR 0x060U
 #define VMCB_EXIT_CODE 0x070U
 #define VMCB_EXIT_INFO1 0x078U
 #define VMCB_EXIT_INFO2 0x080U
@@ -34,10 +36,16 @@
 #define VMCB_N_CR3 0x0B0U
 #define VMCB_SAVE 0x400U
 /* The part of the save area that VMSA and VMCB share: segments, control registers,
- * EFER, RFLAGS, RIP, RSP, RAX, the syscall MSRs, CR2, PAT. */
-#define VMCB_SAVE_SHARED 0x2E8U
+ * EFER, RFLAGS, RIP, RSP, RAX, the syscall MSRs, CR2, PAT, the debug-control and branch
+ * records (unused: LBR virtualization is off). At 0x2E0 the VMCB has SPEC_CTRL where the
+ * VMSA has a reserved field, which the guest must not reach. */
+#define VMCB_SAVE_SHARED 0x2E0U
 
 #define TLB_FLUSH_ALL 1U
+/* Virtual interrupt masking: the guest's RFLAGS.IF and CR8 act on its virtual interrupt
+ * state (V_TPR, in this VMCB), not on the CPU's: a vCPU can neither take a physical
+ * interrupt through its own IDT nor leave a task priority behind for the next one. */
+#define V_INTR_MASKING (1U << 24)
 
 #define MISC1_NMI (1U << 1)
 #define MISC1_CPUID (1U << 18)
@@ -65,8 +73,13 @@
 #define NPF_IN_WALK (1ULL << 33)
 
 #define EVENT_VALID (1ULL << 31)
+#define EVENT_VECTOR_MASK 0xFFULL
+#define EVENT_TYPE_MASK (7ULL << 8)
 #define EVENT_EXCEPTION (3ULL << 8)
+#define EVENT_SOFT_INT (4ULL << 8)
 #define EVENT_HAS_ERROR (1ULL << 11)
+#define VECTOR_BP 3U
+#define VECTOR_OF 4U
 #define VECTOR_UD 6U
 #define VECTOR_GP 13U
 
@@ -158,7 +171,7 @@ struct native_cpu *svm_cpu_init(unsigned index)
 /* The VMCB for a vCPU at a VMPL whose nested page table is npt. */
 static void vmcb_prepare(uint8_t *vmcb, uint64_t npt)
 {
-	__builtin_memset(vmcb, 0, VMCB_SAVE);
+	__builtin_memset(vmcb, 0, PAGE_SIZE);
 	store32(vmcb, VMCB_INTERCEPT_MISC1,
 		MISC1_NMI | MISC1_CPUID | MISC1_RSM | MISC1_INVD | MISC1_HLT | MISC1_INVLPGA |
 			MISC1_IOIO | MISC1_MSR | MISC1_TASK_SWITCH | MISC1_SHUTDOWN);
@@ -169,6 +182,7 @@ static void vmcb_prepare(uint8_t *vmcb, uint64_t npt)
 	store64(vmcb, VMCB_IOPM_BASE, iopm_pa);
 	store64(vmcb, VMCB_MSRPM_BASE, msrpm_pa);
 	store32(vmcb, VMCB_ASID, 1);
+	store32(vmcb, VMCB_V_INTR, V_INTR_MASKING);
 	store64(vmcb, VMCB_NP_ENABLE, 1);
 	store64(vmcb, VMCB_N_CR3, npt);
 }
@@ -457,14 +471,28 @@ static bool handle_npf(struct native_cpu *c, const uint8_t *vmcb)
 	return false;
 }
 
+static uint64_t reinjected_event(uint64_t info)
+{
+	uint64_t type = info & EVENT_TYPE_MASK;
+	uint64_t vector = info & EVENT_VECTOR_MASK;
+
+	if ((info & EVENT_VALID) == 0U || type == EVENT_SOFT_INT ||
+	    (type == EVENT_EXCEPTION && (vector == VECTOR_BP || vector == VECTOR_OF))) {
+		return 0;
+	}
+	return info;
+}
+
 /* One exit; false when the vCPU stops. */
 static bool handle_exit(struct native_cpu *c, uint8_t *vmcb)
 {
 	uint64_t code = load64(vmcb, VMCB_EXIT_CODE);
 	uint64_t interrupted = load64(vmcb, VMCB_EXIT_INT_INFO);
 
-	/* An event whose delivery the exit interrupted is delivered at the next entry. */
-	store64(vmcb, VMCB_EVENT_INJ, (interrupted & EVENT_VALID) != 0U ? interrupted : 0U);
+	/* An event whose delivery the exit interrupted is delivered at the next entry; but not
+	 * one that an instruction raised (INTn, INT3, INTO): RIP is still at that instruction,
+	 * which raises it again when it runs again; injected, it would be raised twice. */
+	store64(vmcb, VMCB_EVENT_INJ, reinjected_event(interrupted));
 	if (code != EXIT_NPF) {
 		c->npf_retry = ~0ULL;
 	}

@@ -492,6 +492,34 @@ TEST(deposit_partial_progress_reports_next)
 	sim_destroy(m);
 }
 
+/* Five 2M ranges (10 MiB) are more than one call deposits (8 MiB): INCOMPLETE after the
+ * fourth, and the identical call finishes the list. */
+TEST(deposit_incomplete_budget)
+{
+	struct sim_machine *m = t_machine(MEM, 1);
+	uint64_t e[5];
+
+	t_validate_4k(m, 0x200000, 1);
+	for (unsigned i = 0; i < 5; i++) {
+		uint64_t base = 0xC00000 + i * PAGE_SIZE_2M;
+
+		t_validate_4k(m, base, 256);
+		t_validate_4k(m, base + 256 * PAGE_SIZE, 256);
+		e[i] = base | PAGE_2M;
+	}
+	t_list(m, 0x200000, 0, e, 5);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DEPOSIT_MEM), 0x200000, 0, 0, NULL),
+		  SVSM_ERR_INCOMPLETE);
+	EXPECT_EQ(t_read_u16(m, 0x200002), 4);
+	EXPECT_EQ(t_rmp(m, 0xC00000 + 4 * PAGE_SIZE_2M - PAGE_SIZE).perms[2], 0);
+	EXPECT_EQ(t_rmp(m, 0xC00000 + 4 * PAGE_SIZE_2M).perms[2], 0xF);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DEPOSIT_MEM), 0x200000, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(t_read_u16(m, 0x200002), 5);
+	EXPECT_EQ(t_rmp(m, 0xC00000 + 5 * PAGE_SIZE_2M - PAGE_SIZE).perms[2], 0);
+	EXPECT_TRUE(t_tracking_matches_rmp(m));
+	sim_destroy(m);
+}
+
 /* A VMPL3 vCPU that deletes a VMPL3 VMSA which VMPL2 built in its own page gets nothing
  * out of it: the page goes back with the rights it had before CREATE_VCPU (VMPL2's), so
  * VMPL3 cannot, say, move its calling area there and put lists in it. */
