@@ -97,7 +97,7 @@ enum svsm_report_result {
 };
 
 /* Donjon's own attestation report (VMPL0) with user_data as REPORT_DATA: an SNP guest
- * message to the PSP. Hosted builds only (core/attest needs include/donjon/crypto.h). */
+ * message to the PSP, on include/donjon/crypto.h (OpenSSL hosted, BearSSL in the kernel). */
 enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
 					   uint8_t report[SNP_REPORT_SIZE], uint32_t *status);
 
