@@ -259,6 +259,9 @@ static void query_vtom_and_unknown_calls(void)
 	CT_EQ(out[0], 0x100000001ULL);
 	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_QUERY_PROTOCOL), 0x100000001ULL, 0, 0, out),
 	      SVSM_SUCCESS);
+	CT_EQ(out[0], 0x100000001ULL);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_QUERY_PROTOCOL), 0x200000001ULL, 0, 0, out),
+	      SVSM_SUCCESS);
 	CT_EQ(out[0], 0);
 	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_CONFIGURE_VTOM), 1, 5, 6, out), SVSM_SUCCESS);
 	CT_EQ(out[0], 0);
@@ -266,7 +269,10 @@ static void query_vtom_and_unknown_calls(void)
 	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_CONFIGURE_VTOM), 0x100002, 0, 0, NULL),
 	      SVSM_ERR_INVALID_REQUEST);
 	CT_EQ(tm_call(CORE_CALL(8), 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_CALL);
-	CT_EQ(tm_call((uint64_t)1 << 32, 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_PROTOCOL);
+	CT_EQ(tm_call((uint64_t)SVSM_PROTOCOL_VTPM << 32, 0, 0, 0, NULL),
+	      SVSM_ERR_UNSUPPORTED_PROTOCOL);
+	CT_EQ(tm_call(((uint64_t)SVSM_PROTOCOL_ATTEST << 32) | 2U, 0, 0, 0, NULL),
+	      SVSM_ERR_UNSUPPORTED_CALL);
 }
 
 /* Each VMPL has its own rights: a page validated for the VMPL2 guest is VMPL2's (and

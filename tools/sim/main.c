@@ -206,8 +206,13 @@ static const char *call_name(uint64_t rax)
 		"DEPOSIT_MEM", "WITHDRAW_MEM", "QUERY_PROTOCOL", "CONFIGURE_VTOM",
 	};
 
+	static const char *const attest_names[] = { "ATTEST_SERVICES", "ATTEST_SINGLE_SERVICE" };
+
 	if ((rax >> 32) == SVSM_PROTOCOL_CORE && (uint32_t)rax < 8U) {
 		return core_names[(uint32_t)rax];
+	}
+	if ((rax >> 32) == SVSM_PROTOCOL_ATTEST && (uint32_t)rax < 2U) {
+		return attest_names[(uint32_t)rax];
 	}
 	return "unknown";
 }
