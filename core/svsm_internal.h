@@ -37,6 +37,10 @@ struct svsm_call {
 
 /* Route a call to its protocol. Returns the 32-bit result for RAX. */
 uint32_t svsm_dispatch(struct svsm_call *call);
+/* The versions of a protocol Donjon offers (QUERY_PROTOCOL); false if it offers none. */
+bool svsm_protocol_versions(uint64_t protocol, uint32_t *min, uint32_t *max);
+
 uint32_t core_protocol_call(struct svsm_call *call, uint32_t call_id);
+uint32_t attest_protocol_call(struct svsm_call *call, uint32_t call_id);
 
 #endif

@@ -11,6 +11,8 @@
 #include <donjon/snp.h>
 #include <donjon/svsm_abi.h>
 
+#include "attest/attest.h"
+
 /* The message pages the host carries to the PSP (on SNP: shared pages). Guarded by
  * svsm_lock. */
 static uint8_t req_page[PAGE_SIZE];
@@ -89,19 +91,17 @@ static void vmpck0_erase(void)
 	(void)svsmmem_copy_out(vmpck0_gpa(), zero, sizeof(zero));
 }
 
-enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
-					   uint8_t report[SNP_REPORT_SIZE], uint32_t *status)
+enum svsm_report_result attest_report_locked(const uint8_t user_data[64],
+					     uint8_t report[SNP_REPORT_SIZE], uint32_t *status)
 {
 	uint8_t key[SECRETS_VMPCK_SIZE];
 	struct snp_report_rsp rsp;
 	enum svsm_report_result res = SVSM_REPORT_BAD_RESPONSE;
 
 	*status = 0;
-	spin_lock(&svsm_lock);
 	if (!svsmmem_copy_in(vmpck0_gpa(), key, sizeof(key)) || key_is_empty(key) ||
 	    svsm_cfg.vmpck0_seqno > UINT64_MAX - 2U) {
 		crypto_wipe(key, sizeof(key));
-		spin_unlock(&svsm_lock);
 		return SVSM_REPORT_NO_KEY;
 	}
 	uint64_t seqno = svsm_cfg.vmpck0_seqno + 1U;
@@ -133,6 +133,15 @@ enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
 out:
 	crypto_wipe(key, sizeof(key));
 	crypto_wipe(&rsp, sizeof(rsp));
+	return res;
+}
+
+enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
+					   uint8_t report[SNP_REPORT_SIZE], uint32_t *status)
+{
+	spin_lock(&svsm_lock);
+	enum svsm_report_result res = attest_report_locked(user_data, report, status);
+
 	spin_unlock(&svsm_lock);
 	return res;
 }

@@ -522,11 +522,11 @@ static uint32_t core_query_protocol(struct svsm_call *call)
 {
 	uint64_t protocol = call->regs->rcx >> 32;
 	uint32_t version = (uint32_t)call->regs->rcx;
+	uint32_t min = 0, max = 0;
 
 	call->regs->rcx = 0;
-	if (protocol == SVSM_PROTOCOL_CORE && version >= SVSM_CORE_VERSION_MIN &&
-	    version <= SVSM_CORE_VERSION_MAX) {
-		call->regs->rcx = ((uint64_t)SVSM_CORE_VERSION_MAX << 32) | SVSM_CORE_VERSION_MIN;
+	if (svsm_protocol_versions(protocol, &min, &max) && version >= min && version <= max) {
+		call->regs->rcx = ((uint64_t)max << 32) | min;
 	}
 	return SVSM_SUCCESS;
 }

@@ -1,17 +1,42 @@
-/* Routes RAX = (protocol << 32) | call to a protocol's handler. */
+/* Routes RAX = (protocol << 32) | call to a protocol's handler, and says which protocol
+ * versions are offered. */
 #include <donjon/svsm_abi.h>
 
 #include "svsm_internal.h"
+
+static const struct {
+	uint64_t protocol;
+	uint32_t min, max;
+	uint32_t (*call)(struct svsm_call *call, uint32_t call_id);
+} protocols[] = {
+	{ SVSM_PROTOCOL_CORE, SVSM_CORE_VERSION_MIN, SVSM_CORE_VERSION_MAX, core_protocol_call },
+	{ SVSM_PROTOCOL_ATTEST, SVSM_ATTEST_VERSION_MIN, SVSM_ATTEST_VERSION_MAX,
+	  attest_protocol_call },
+};
+
+#define PROTOCOL_COUNT (sizeof(protocols) / sizeof(protocols[0]))
+
+bool svsm_protocol_versions(uint64_t protocol, uint32_t *min, uint32_t *max)
+{
+	for (size_t i = 0; i < PROTOCOL_COUNT; i++) {
+		if (protocols[i].protocol == protocol) {
+			*min = protocols[i].min;
+			*max = protocols[i].max;
+			return true;
+		}
+	}
+	return false;
+}
 
 uint32_t svsm_dispatch(struct svsm_call *call)
 {
 	uint64_t protocol = call->regs->rax >> 32;
 	uint32_t call_id = (uint32_t)call->regs->rax;
 
-	switch (protocol) {
-	case SVSM_PROTOCOL_CORE:
-		return core_protocol_call(call, call_id);
-	default:
-		return SVSM_ERR_UNSUPPORTED_PROTOCOL;
+	for (size_t i = 0; i < PROTOCOL_COUNT; i++) {
+		if (protocols[i].protocol == protocol) {
+			return protocols[i].call(call, call_id);
+		}
 	}
+	return SVSM_ERR_UNSUPPORTED_PROTOCOL;
 }

@@ -1,5 +1,6 @@
 /* The guest-visible SVSM ABI (AMD spec 58019 as Linux and OVMF use it): protocol and call
- * numbers, result codes, the calling area and the core protocol's list formats. */
+ * numbers, result codes, the calling area, the core protocol's list formats and the
+ * attestation protocol's operation structures and services manifest. */
 #ifndef DONJON_SVSM_ABI_H
 #define DONJON_SVSM_ABI_H
 
@@ -22,6 +23,12 @@
 
 #define SVSM_CORE_VERSION_MIN 1U
 #define SVSM_CORE_VERSION_MAX 1U
+
+#define SVSM_ATTEST_SERVICES 0U
+#define SVSM_ATTEST_SINGLE_SERVICE 1U
+
+#define SVSM_ATTEST_VERSION_MIN 1U
+#define SVSM_ATTEST_VERSION_MAX 1U
 
 /* Result codes: 32-bit values, always written to RAX zero-extended (Linux compares all 64
  * bits). */
@@ -95,5 +102,69 @@ _Static_assert(offsetof(struct svsm_list_hdr, next) == 2, "list next");
 #define SECRETS_SVSM_CAA_OFF 0x150U
 #define SECRETS_SVSM_MAX_VERSION_OFF 0x158U
 #define SECRETS_SVSM_GUEST_VMPL_OFF 0x15CU
+
+/* Attestation protocol (spec 58019 section 7). RCX = gPA of one of these operation
+ * structures, 8-byte aligned. Every field is little-endian. */
+struct svsm_attest_services_op { /* Table 11: SVSM_ATTEST_SERVICES */
+	uint64_t report_gpa;	 /* 4 KiB aligned */
+	uint32_t report_size;
+	uint32_t reserved1;
+	uint64_t nonce_gpa;
+	uint16_t nonce_size; /* Linux writes a u32 here; below 64 KiB the bytes agree */
+	uint8_t reserved2[6];
+	uint64_t manifest_gpa; /* 4 KiB aligned */
+	uint32_t manifest_size;
+	uint32_t reserved3;
+	uint64_t cert_gpa;  /* 4 KiB aligned */
+	uint32_t cert_size; /* 0: no certificates wanted */
+	uint32_t reserved4;
+};
+_Static_assert(sizeof(struct svsm_attest_services_op) == 0x40, "Table 11 is 0x40 bytes");
+_Static_assert(offsetof(struct svsm_attest_services_op, report_size) == 0x08, "report size");
+_Static_assert(offsetof(struct svsm_attest_services_op, nonce_gpa) == 0x10, "nonce gPA");
+_Static_assert(offsetof(struct svsm_attest_services_op, nonce_size) == 0x18, "nonce size");
+_Static_assert(offsetof(struct svsm_attest_services_op, reserved2) == 0x1A, "reserved");
+_Static_assert(offsetof(struct svsm_attest_services_op, manifest_gpa) == 0x20, "manifest gPA");
+_Static_assert(offsetof(struct svsm_attest_services_op, manifest_size) == 0x28, "manifest size");
+_Static_assert(offsetof(struct svsm_attest_services_op, cert_gpa) == 0x30, "certificates gPA");
+_Static_assert(offsetof(struct svsm_attest_services_op, cert_size) == 0x38, "certificates size");
+
+struct svsm_attest_single_op { /* Table 13: SVSM_ATTEST_SINGLE_SERVICE */
+	struct svsm_attest_services_op services;
+	uint8_t guid[16]; /* the service, in EFI byte order (Linux's export_guid) */
+	uint32_t manifest_version;
+	uint32_t reserved5;
+};
+_Static_assert(sizeof(struct svsm_attest_single_op) == 0x58, "Table 13 is 0x58 bytes");
+_Static_assert(offsetof(struct svsm_attest_single_op, guid) == 0x40, "service GUID");
+_Static_assert(offsetof(struct svsm_attest_single_op, manifest_version) == 0x50, "version");
+_Static_assert(offsetof(struct svsm_attest_single_op, reserved5) == 0x54, "reserved");
+
+/* The nonce is REPORT_DATA's size: REPORT_DATA = SHA-512(nonce || manifest). */
+#define SVSM_ATTEST_NONCE_SIZE 64U
+
+/* The services manifest (Table 12): this header, one entry per service, then each
+ * service's data in entry order. Offsets count from the start of the table. */
+struct svsm_manifest_header {
+	uint8_t guid[16]; /* SVSM_MANIFEST_GUID_BYTES */
+	uint32_t length;  /* the whole table, data included */
+	uint32_t count;
+};
+_Static_assert(sizeof(struct svsm_manifest_header) == 24, "manifest header");
+_Static_assert(offsetof(struct svsm_manifest_header, length) == 0x10, "manifest length");
+
+struct svsm_manifest_entry {
+	uint8_t guid[16];
+	uint32_t offset;
+	uint32_t length;
+};
+_Static_assert(sizeof(struct svsm_manifest_entry) == 24, "manifest entry");
+_Static_assert(offsetof(struct svsm_manifest_entry, offset) == 0x10, "entry offset");
+
+/* 63849ebb-3d92-4670-a1ff-58f9c94b87bb in EFI byte order: the first three fields
+ * little-endian, the last eight bytes as written. */
+#define SVSM_MANIFEST_GUID_BYTES                                                                   \
+	0xbb, 0x9e, 0x84, 0x63, 0x92, 0x3d, 0x70, 0x46, 0xa1, 0xff, 0x58, 0xf9, 0xc9, 0x4b, 0x87,  \
+		0xbb
 
 #endif

@@ -12,6 +12,7 @@
 #include "test_machine.h"
 
 #define CORE_CALL(id) ((uint64_t)(id))
+#define SVSM_ATTEST_CALL(id) (((uint64_t)SVSM_PROTOCOL_ATTEST << 32) | (id))
 
 static uint64_t read64(uint64_t gpa)
 {
@@ -259,6 +260,9 @@ static void query_vtom_and_unknown_calls(void)
 	CT_EQ(out[0], 0x100000001ULL);
 	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_QUERY_PROTOCOL), 0x100000001ULL, 0, 0, out),
 	      SVSM_SUCCESS);
+	CT_EQ(out[0], 0x100000001ULL);
+	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_QUERY_PROTOCOL), 0x200000001ULL, 0, 0, out),
+	      SVSM_SUCCESS);
 	CT_EQ(out[0], 0);
 	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_CONFIGURE_VTOM), 1, 5, 6, out), SVSM_SUCCESS);
 	CT_EQ(out[0], 0);
@@ -266,7 +270,10 @@ static void query_vtom_and_unknown_calls(void)
 	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_CONFIGURE_VTOM), 0x100002, 0, 0, NULL),
 	      SVSM_ERR_INVALID_REQUEST);
 	CT_EQ(tm_call(CORE_CALL(8), 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_CALL);
-	CT_EQ(tm_call((uint64_t)1 << 32, 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_PROTOCOL);
+	CT_EQ(tm_call((uint64_t)SVSM_PROTOCOL_VTPM << 32, 0, 0, 0, NULL),
+	      SVSM_ERR_UNSUPPORTED_PROTOCOL);
+	CT_EQ(tm_call(((uint64_t)SVSM_PROTOCOL_ATTEST << 32) | 2U, 0, 0, 0, NULL),
+	      SVSM_ERR_UNSUPPORTED_CALL);
 }
 
 /* Each VMPL has its own rights: a page validated for the VMPL2 guest is VMPL2's (and
@@ -298,27 +305,18 @@ static void each_vmpl_has_its_own_rights(void)
 	CT_TRUE(tm_may_access(2, vmsa, true) && !tm_may_access(3, vmsa, false));
 }
 
-/* Donjon's own report through an SNP guest message to the machine's PSP: VMPL 0, the
- * caller's data as REPORT_DATA, signed by the chip key (R and S little-endian, 72 bytes
- * each, over SHA-384 of the first 0x2A0 bytes). */
-static void own_report_is_signed_by_the_chip(void)
+/* A report from the machine's PSP: VMPL 0, REPORT_DATA as given, signed by the chip key
+ * (R and S little-endian, 72 bytes each, over SHA-384 of the first 0x2A0 bytes); with a
+ * bit of REPORT_DATA changed the signature no longer verifies. */
+static void expect_chip_report(uint8_t *report, const uint8_t report_data[64])
 {
-	static uint8_t report[SNP_REPORT_SIZE];
-	uint8_t nonce[64], digest[CRYPTO_SHA384_SIZE], sig[CRYPTO_P384_SIG_SIZE];
-	uint32_t status = ~0U, vmpl = ~0U;
+	uint8_t digest[CRYPTO_SHA384_SIZE], sig[CRYPTO_P384_SIG_SIZE];
+	uint32_t vmpl = ~0U;
 	struct crypto_span signed_part = { report, SNP_REPORT_SIGNED_SIZE };
 
-	if (!boot()) {
-		return;
-	}
-	for (unsigned i = 0; i < sizeof(nonce); i++) {
-		nonce[i] = (uint8_t)(0xC0U + i);
-	}
-	CT_EQ(svsm_attest_report(nonce, report, &status), SVSM_REPORT_OK);
-	CT_EQ(status, 0);
 	__builtin_memcpy(&vmpl, &report[SNP_REPORT_VMPL_OFF], sizeof(vmpl));
 	CT_EQ(vmpl, 0);
-	CT_EQ(__builtin_memcmp(&report[SNP_REPORT_DATA_OFF], nonce, sizeof(nonce)), 0);
+	CT_EQ(__builtin_memcmp(&report[SNP_REPORT_DATA_OFF], report_data, 64), 0);
 	for (unsigned i = 0; i < CRYPTO_P384_SCALAR_SIZE; i++) {
 		sig[i] = report[SNP_REPORT_SIG_R_OFF + CRYPTO_P384_SCALAR_SIZE - 1U - i];
 		sig[CRYPTO_P384_SCALAR_SIZE + i] =
@@ -329,6 +327,85 @@ static void own_report_is_signed_by_the_chip(void)
 	report[SNP_REPORT_DATA_OFF] ^= 1U;
 	CT_TRUE(crypto_sha384(&signed_part, 1, digest));
 	CT_TRUE(!crypto_ecdsa_p384_verify(tm_chip_key(), digest, sig));
+}
+
+/* Donjon's own report through an SNP guest message to the machine's PSP, with the
+ * caller's data as REPORT_DATA. */
+static void own_report_is_signed_by_the_chip(void)
+{
+	static uint8_t report[SNP_REPORT_SIZE];
+	uint8_t nonce[64];
+	uint32_t status = ~0U;
+
+	if (!boot()) {
+		return;
+	}
+	for (unsigned i = 0; i < sizeof(nonce); i++) {
+		nonce[i] = (uint8_t)(0xC0U + i);
+	}
+	CT_EQ(svsm_attest_report(nonce, report, &status), SVSM_REPORT_OK);
+	CT_EQ(status, 0);
+	expect_chip_report(report, nonce);
+}
+
+/* SVSM_ATTEST_SERVICES as Linux makes it: the operation structure at CAA+8, 4K report and
+ * manifest buffers and 16K for certificates, RDX = R8 = -1. The answer: the sizes, the
+ * services manifest (the bare header: no service has one yet) and a VMPL0 report with
+ * REPORT_DATA = SHA-512(nonce || manifest). A report buffer in Donjon's memory is refused
+ * first, and nothing is written. */
+static void attest_services_as_linux_calls_it(void)
+{
+	static const uint8_t want_manifest[24] = {
+		SVSM_MANIFEST_GUID_BYTES, 24, 0, 0, 0, 0, 0, 0, 0
+	};
+	static uint8_t report[SNP_REPORT_SIZE];
+	uint64_t buf = tm_scratch() + 32 * PAGE_SIZE;
+	uint64_t nonce_gpa = buf + 6 * PAGE_SIZE;
+	uint8_t nonce[64], manifest[24], report_data[CRYPTO_SHA512_SIZE];
+	struct svsm_attest_services_op op = {
+		.report_gpa = tm_svsm_page(),
+		.report_size = 0x1000,
+		.nonce_gpa = nonce_gpa,
+		.nonce_size = sizeof(nonce),
+		.manifest_gpa = buf + PAGE_SIZE,
+		.manifest_size = 0x1000,
+		.cert_gpa = buf + 2 * PAGE_SIZE,
+		.cert_size = 0x4000,
+	};
+	uint64_t out[4] = { 0 };
+
+	if (!boot()) {
+		return;
+	}
+	for (uint64_t page = buf; page <= nonce_gpa; page += PAGE_SIZE) {
+		CT_EQ(pvalidate(page | PVAL_ENTRY_VALIDATE), SVSM_SUCCESS);
+	}
+	for (unsigned i = 0; i < sizeof(nonce); i++) {
+		nonce[i] = (uint8_t)(0x5AU ^ i);
+	}
+	CT_TRUE(tm_write(nonce_gpa, nonce, sizeof(nonce)));
+	CT_TRUE(tm_write(tm_caa() + 8, &op, sizeof(op)));
+	CT_EQ(tm_call(SVSM_ATTEST_CALL(SVSM_ATTEST_SERVICES), tm_caa() + 8, ~0ULL, ~0ULL, out),
+	      SVSM_ERR_INVALID_ADDRESS);
+	CT_EQ(out[0], tm_caa() + 8);
+	CT_EQ(read64(buf + PAGE_SIZE), 0);
+
+	op.report_gpa = buf;
+	CT_TRUE(tm_write(tm_caa() + 8, &op, sizeof(op)));
+	CT_EQ(tm_call(SVSM_ATTEST_CALL(SVSM_ATTEST_SERVICES), tm_caa() + 8, ~0ULL, ~0ULL, out),
+	      SVSM_SUCCESS);
+	CT_EQ(out[0], sizeof(want_manifest));
+	CT_EQ(out[1], 0);
+	CT_EQ(out[2], SNP_REPORT_SIZE);
+	CT_TRUE(tm_read(buf + PAGE_SIZE, manifest, sizeof(manifest)));
+	CT_EQ(__builtin_memcmp(manifest, want_manifest, sizeof(manifest)), 0);
+	CT_EQ(read64(buf + 2 * PAGE_SIZE), 0);
+	const struct crypto_span hashed[] = { { nonce, sizeof(nonce) },
+					      { want_manifest, sizeof(want_manifest) } };
+
+	CT_TRUE(crypto_sha512(hashed, 2, report_data));
+	CT_TRUE(tm_read(buf, report, sizeof(report)));
+	expect_chip_report(report, report_data);
 }
 
 const struct core_test core_tests[] = {
@@ -343,5 +420,6 @@ const struct core_test core_tests[] = {
 	{ "query_vtom_and_unknown_calls", query_vtom_and_unknown_calls },
 	{ "each_vmpl_has_its_own_rights", each_vmpl_has_its_own_rights },
 	{ "own_report_is_signed_by_the_chip", own_report_is_signed_by_the_chip },
+	{ "attest_services_as_linux_calls_it", attest_services_as_linux_calls_it },
 };
 const unsigned core_test_count = sizeof(core_tests) / sizeof(core_tests[0]);

@@ -39,6 +39,8 @@ static void test_query_protocol(void)
 
 	CHECK(r.completed && r.rax == SVSM_SUCCESS && r.rcx == 0x100000001ULL);
 	r = call(SVSM_CORE_QUERY_PROTOCOL, ((uint64_t)SVSM_PROTOCOL_ATTEST << 32) | 1U, 0, 0);
+	CHECK(r.completed && r.rax == SVSM_SUCCESS && r.rcx == 0x100000001ULL);
+	r = call(SVSM_CORE_QUERY_PROTOCOL, ((uint64_t)SVSM_PROTOCOL_VTPM << 32) | 1U, 0, 0);
 	CHECK(r.completed && r.rax == SVSM_SUCCESS && r.rcx == 0);
 	CHECK(query_with_plain_vmmcall() == 0x100000001ULL);
 }

@@ -3,6 +3,11 @@
 
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "mm/pagestate.h"
 
 struct sim_machine *t_machine(uint64_t mem, unsigned vcpus)
@@ -120,4 +125,36 @@ void t_build_vmsa(struct sim_machine *m, uint64_t gpa)
 	memcpy(&page[VMSA_EFER_OFF], &efer, sizeof(efer));
 	memcpy(&page[VMSA_SEV_FEATURES_OFF], &features, sizeof(features));
 	t_write(m, gpa, page, sizeof(page));
+}
+
+bool t_report_verifies(const struct sim_machine *m, const uint8_t *report)
+{
+	FILE *f = tmpfile();
+	EVP_PKEY *key = NULL;
+
+	if (f != NULL && sim_export_chip_key(m, f)) {
+		rewind(f);
+		key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	}
+	if (f != NULL) {
+		EXPECT_EQ(fclose(f), 0);
+	}
+	EXPECT_TRUE(key != NULL);
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	BIGNUM *r = BN_lebin2bn(report + SNP_REPORT_SIG_R_OFF, SNP_REPORT_SIG_COMPONENT, NULL);
+	BIGNUM *s = BN_lebin2bn(report + SNP_REPORT_SIG_S_OFF, SNP_REPORT_SIG_COMPONENT, NULL);
+	uint8_t *der = NULL;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	ECDSA_SIG_set0(sig, r, s);
+	int der_len = i2d_ECDSA_SIG(sig, &der);
+	bool ok = key != NULL && der_len > 0 &&
+		  EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, key) == 1 &&
+		  EVP_DigestVerify(md, der, (size_t)der_len, report, SNP_REPORT_SIGNED_SIZE) == 1;
+
+	EVP_MD_CTX_free(md);
+	OPENSSL_free(der);
+	ECDSA_SIG_free(sig);
+	EVP_PKEY_free(key);
+	return ok;
 }

@@ -34,6 +34,10 @@ void t_validate_4k(struct sim_machine *m, uint64_t gpa, unsigned pages);
 struct rmp_entry t_rmp(struct sim_machine *m, uint64_t gpa);
 /* True if the core's page tracking agrees with the RMP on every page. */
 bool t_tracking_matches_rmp(struct sim_machine *m);
+/* True if the attestation report (SNP_REPORT_SIZE bytes) verifies with the machine's chip
+ * key as sim_export_chip_key gives it (PEM): ECDSA P-384 over SHA-384 of bytes
+ * 0..0x29F, R and S little-endian. */
+bool t_report_verifies(const struct sim_machine *m, const uint8_t *report);
 /* A VMSA as Linux builds one for an AP: VMPL2, EFER.SVME, the launch's SEV features. */
 void t_build_vmsa(struct sim_machine *m, uint64_t gpa);
 

@@ -391,7 +391,14 @@ TEST(query_protocol_and_configure_vtom)
 	EXPECT_EQ(out.rcx, 0x100000001ULL);
 	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_QUERY_PROTOCOL), 2, 0, 0, &out), SVSM_SUCCESS);
 	EXPECT_EQ(out.rcx, 0);
+	/* The attestation protocol, version 1 only; the vTPM protocol is not offered. */
 	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_QUERY_PROTOCOL), 0x100000001ULL, 0, 0, &out),
+		  SVSM_SUCCESS);
+	EXPECT_EQ(out.rcx, 0x100000001ULL);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_QUERY_PROTOCOL), 0x100000002ULL, 0, 0, &out),
+		  SVSM_SUCCESS);
+	EXPECT_EQ(out.rcx, 0);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_QUERY_PROTOCOL), 0x200000001ULL, 0, 0, &out),
 		  SVSM_SUCCESS);
 	EXPECT_EQ(out.rcx, 0);
 	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CONFIGURE_VTOM), 1, 5, 6, &out), SVSM_SUCCESS);
@@ -414,7 +421,11 @@ TEST(dispatch_errors_are_zero_extended)
 
 	EXPECT_EQ(t_call(m, 0, CORE(8), 0, 0, 0, &out), SVSM_ERR_UNSUPPORTED_CALL);
 	EXPECT_EQ(out.rax >> 32, 0);
-	EXPECT_EQ(t_call(m, 0, CALL(1, 0), 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_PROTOCOL);
+	EXPECT_EQ(t_call(m, 0, CALL(SVSM_PROTOCOL_VTPM, 0), 0, 0, 0, NULL),
+		  SVSM_ERR_UNSUPPORTED_PROTOCOL);
+	EXPECT_EQ(t_call(m, 0, CALL(SVSM_PROTOCOL_ATTEST, 2), 0, 0, 0, &out),
+		  SVSM_ERR_UNSUPPORTED_CALL);
+	EXPECT_EQ(out.rax >> 32, 0);
 	EXPECT_EQ(t_call(m, 0, CALL(0xFFFFFFFFU, 6), 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_PROTOCOL);
 	EXPECT_EQ(t_call(m, 0, CORE(0xFFFFFFFFU), 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_CALL);
 	sim_destroy(m);

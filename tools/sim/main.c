@@ -206,8 +206,13 @@ static const char *call_name(uint64_t rax)
 		"DEPOSIT_MEM", "WITHDRAW_MEM", "QUERY_PROTOCOL", "CONFIGURE_VTOM",
 	};
 
+	static const char *const attest_names[] = { "ATTEST_SERVICES", "ATTEST_SINGLE_SERVICE" };
+
 	if ((rax >> 32) == SVSM_PROTOCOL_CORE && (uint32_t)rax < 8U) {
 		return core_names[(uint32_t)rax];
+	}
+	if ((rax >> 32) == SVSM_PROTOCOL_ATTEST && (uint32_t)rax < 2U) {
+		return attest_names[(uint32_t)rax];
 	}
 	return "unknown";
 }
@@ -454,31 +459,148 @@ static void cmd_measurement(int argc)
 	printf("\n");
 }
 
+/* Opens path for writing; on failure answers the command with ERR saying why. */
+static FILE *open_output(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		int e = errno;
+
+		printf("ERR cannot write ");
+		print_excerpt(stdout, path);
+		printf(": %s\n", strerror(e));
+	}
+	return f;
+}
+
+/* Closes f, which `ok` says was written whole; false (the command answered ERR) if not. */
+static bool close_output(FILE *f, bool ok, const char *path)
+{
+	if (fclose(f) != 0 || !ok) {
+		printf("ERR cannot write ");
+		print_excerpt(stdout, path);
+		printf("\n");
+		return false;
+	}
+	return true;
+}
+
+static bool write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = open_output(path);
+
+	return f != NULL && close_output(f, fwrite(data, 1, len, f) == len, path);
+}
+
 static void cmd_chipkey(int argc, char **argv)
 {
 	if (argc != 2) {
 		printf("ERR usage: chipkey FILE\n");
 		return;
 	}
-	FILE *f = fopen(argv[1], "w");
+	FILE *f = open_output(argv[1]);
 
-	if (f == NULL) {
-		int e = errno;
+	if (f != NULL && close_output(f, sim_export_chip_key(machine, f), argv[1])) {
+		printf("OK\n");
+	}
+}
 
-		printf("ERR cannot write ");
-		print_excerpt(stdout, argv[1]);
-		printf(": %s\n", strerror(e));
+/* attest VCPU BUF HEXNONCE REPORTFILE MANIFESTFILE: the guest's SVSM_ATTEST_SERVICES as
+ * Linux's sev_svsm_report_new makes it. BUF is 7 pages the guest validated: the report
+ * buffer (4K), the manifest buffer (4K), the certificate buffer (16K), then the page the
+ * 64-byte nonce is written to. The operation structure goes to the vCPU's CAA+8; RDX and
+ * R8 are -1. The report and manifest bytes the answer's sizes name go to the files. */
+#define ATTEST_REPORT_BUF 0x1000U
+#define ATTEST_MANIFEST_BUF 0x1000U
+#define ATTEST_CERT_BUF 0x4000U
+#define ATTEST_BUF_SIZE (ATTEST_REPORT_BUF + ATTEST_MANIFEST_BUF + ATTEST_CERT_BUF + 0x1000U)
+
+static void cmd_attest(int argc, char **argv)
+{
+	static uint8_t out[ATTEST_REPORT_BUF];
+	uint8_t nonce[SVSM_ATTEST_NONCE_SIZE];
+	unsigned vcpu = 0;
+	uint64_t buf = 0;
+
+	if (argc != 6 || parse_hex_bytes(argv[3], nonce, sizeof(nonce)) != sizeof(nonce)) {
+		printf("ERR usage: attest VCPU BUF HEXNONCE(64 bytes) REPORTFILE MANIFESTFILE\n");
 		return;
 	}
-	bool ok = sim_export_chip_key(machine, f);
-
-	if (fclose(f) != 0 || !ok) {
-		printf("ERR cannot write ");
-		print_excerpt(stdout, argv[1]);
-		printf("\n");
+	if (!parse_vcpu(argv[1], &vcpu) || !parse_arg(argv[2], &buf)) {
 		return;
 	}
-	printf("OK\n");
+	if ((buf & (PAGE_SIZE - 1U)) != 0U || buf > UINT64_MAX - ATTEST_BUF_SIZE) {
+		printf("ERR BUF must be a page-aligned gPA of 7 pages\n");
+		return;
+	}
+	struct svsm_attest_single_op op = {
+		.services = {
+			.report_gpa = buf,
+			.report_size = ATTEST_REPORT_BUF,
+			.nonce_gpa = buf + ATTEST_BUF_SIZE - 0x1000U,
+			.nonce_size = sizeof(nonce),
+			.manifest_gpa = buf + ATTEST_REPORT_BUF,
+			.manifest_size = ATTEST_MANIFEST_BUF,
+			.cert_gpa = buf + ATTEST_REPORT_BUF + ATTEST_MANIFEST_BUF,
+			.cert_size = ATTEST_CERT_BUF,
+		},
+	};
+	uint64_t at = gpa_val(machine->vcpus[vcpu].caa) + 8U;
+	const char *fault = sim_guest_write(machine, SIM_GUEST_VMPL,
+					    gpa_init(op.services.nonce_gpa), nonce, sizeof(nonce));
+
+	if (fault == NULL) {
+		fault = sim_guest_write(machine, SIM_GUEST_VMPL, gpa_init(at), &op, sizeof(op));
+	}
+	if (fault != NULL) {
+		printf("ERR %s\n", fault);
+		return;
+	}
+	uint64_t rax = ((uint64_t)SVSM_PROTOCOL_ATTEST << 32) | SVSM_ATTEST_SERVICES;
+	struct svsm_regs regs = { .rax = rax, .rcx = at, .rdx = ~0ULL, .r8 = ~0ULL };
+	enum sim_call_status status = SIM_CALL_DONE;
+	const char *err = sim_vcpu_call(machine, vcpu, &regs, &status);
+
+	if (err != NULL || status != SIM_CALL_DONE) {
+		printf("ERR %s\n", err != NULL ? err : "the vCPU deleted its own VMSA");
+		return;
+	}
+	if (!quiet) {
+		(void)fprintf(stderr, "svsm: vcpu%u ATTEST_SERVICES(0x%llx) -> 0x%llx\n", vcpu,
+			      (unsigned long long)at, (unsigned long long)regs.rax);
+	}
+	if (regs.rax != SVSM_SUCCESS) {
+		printf("ERR SVSM_ATTEST_SERVICES answered 0x%llx (RCX 0x%llx RDX 0x%llx R8 "
+		       "0x%llx)\n",
+		       (unsigned long long)regs.rax, (unsigned long long)regs.rcx,
+		       (unsigned long long)regs.rdx, (unsigned long long)regs.r8);
+		return;
+	}
+	if (regs.r8 > ATTEST_REPORT_BUF || regs.rcx > ATTEST_MANIFEST_BUF) {
+		printf("ERR sizes larger than the buffers: report 0x%llx, manifest 0x%llx\n",
+		       (unsigned long long)regs.r8, (unsigned long long)regs.rcx);
+		return;
+	}
+	fault = sim_guest_read(machine, SIM_GUEST_VMPL, gpa_init(buf), out, (size_t)regs.r8);
+	if (fault != NULL) {
+		printf("ERR %s\n", fault);
+		return;
+	}
+	if (!write_file(argv[4], out, (size_t)regs.r8)) {
+		return;
+	}
+	fault = sim_guest_read(machine, SIM_GUEST_VMPL, gpa_init(op.services.manifest_gpa), out,
+			       (size_t)regs.rcx);
+	if (fault != NULL) {
+		printf("ERR %s\n", fault);
+		return;
+	}
+	if (write_file(argv[5], out, (size_t)regs.rcx)) {
+		printf("OK report=0x%llx manifest=0x%llx certificates=0x%llx\n",
+		       (unsigned long long)regs.r8, (unsigned long long)regs.rcx,
+		       (unsigned long long)regs.rdx);
+	}
 }
 
 /* report HEXNONCE: Donjon's own attestation report (VMPL0, through an SNP guest message)
@@ -603,11 +725,13 @@ static bool run_line(char *line, size_t len)
 		cmd_chipkey(argc, argv);
 	} else if (strcmp(cmd, "report") == 0) {
 		cmd_report(argc, argv);
+	} else if (strcmp(cmd, "attest") == 0) {
+		cmd_attest(argc, argv);
 	} else {
 		printf("ERR unknown command ");
 		print_excerpt(stdout, cmd);
 		printf(" (info, caa, write, read, writeq, readq, call, rmp, psc, apcreate, "
-		       "measurement, chipkey, report, quit)\n");
+		       "measurement, chipkey, report, attest, quit)\n");
 	}
 	return true;
 }
