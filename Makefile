@@ -3,7 +3,7 @@
 #   make run        the main demonstration
 #   make test       every test (and make check); ends with "N passed, M failed"
 #   make check      static analysis, format, undocumented raw address casts
-#   make fuzz       long fuzzing run;  make bench  instruction counts (callgrind)
+#   make fuzz       long fuzzing runs;  make bench  instruction counts (callgrind)
 ifeq ($(origin CC),default)
 CC := gcc
 endif
@@ -119,7 +119,12 @@ $(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(GUEST_W
 
 # libFuzzer needs clang, whatever CC is.
 FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-$(BUILD)/fuzz-request: $(CORE_SRC) $(SIM_SRC) tests/fuzz/fuzz_request.c
+$(BUILD)/fuzz-request: $(CORE_SRC) $(SIM_SRC) tests/fuzz/fuzz_common.c tests/fuzz/fuzz_request.c
+	@mkdir -p $(dir $@)
+	$(say) CLANG $@
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/fuzz-attest: $(CORE_SRC) $(SIM_SRC) tests/fuzz/fuzz_common.c tests/fuzz/fuzz_attest.c
 	@mkdir -p $(dir $@)
 	$(say) CLANG $@
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
@@ -134,7 +139,7 @@ run: deps $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/donjon-sim $(BUILD)/donjon-sim-san \
 		$(BUILD)/test-unit $(BUILD)/test-unit-tsan $(BUILD)/test-core $(BUILD)/test-crypto \
-		$(BUILD)/fuzz-request \
+		$(BUILD)/fuzz-request $(BUILD)/fuzz-attest \
 		$(BUILD)/fuzz-igvm \
 		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm
 	@scripts/run-tests $(BUILD)
@@ -142,9 +147,11 @@ test: deps
 check: deps
 	@scripts/check
 
-fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-igvm
-	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-igvm-corpus
+fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-attest $(BUILD)/fuzz-igvm
+	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-attest-corpus $(BUILD)/fuzz-igvm-corpus
 	$(BUILD)/fuzz-request -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz-attest -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -len_control=0 \
+		-max_len=512 $(BUILD)/fuzz-attest-corpus
 	$(BUILD)/fuzz-igvm -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-igvm-corpus
 
 $(BUILD)/bench-measure: $(call objs,rel,$(IGVM_LIB_SRC)) tests/bench/bench_measure.c

@@ -76,14 +76,17 @@ static bool spans_overlap(const struct span *a, const struct span *b)
 	       b->base < a->base + a->len;
 }
 
-/* The outputs are usable, and no two of the operation structure, the nonce and the three
- * buffers share a byte: what the SVSM writes can then change no input, and no output
- * another. The operation structure and the nonce were read from guest memory already. */
+/* The outputs are usable, and no two of the operation structure, the nonce, the three
+ * buffers and the caller's handshake bytes (call_pending, mem_available at the start of
+ * its calling area) share a byte: what the SVSM writes can then change no input, and no
+ * output another, and no input is read while the handshake changes it. The operation
+ * structure and the nonce were read from guest memory already. */
 static uint32_t buffers_check(const struct svsm_call *call, const struct span *op,
 			      const struct svsm_attest_services_op *s)
 {
 	const struct span spans[] = {
 		*op,
+		{ gpa_val(call->view.own_caa), SVSM_CA_HEADER_SIZE },
 		{ s->nonce_gpa, SVSM_ATTEST_NONCE_SIZE },
 		{ s->report_gpa, s->report_size },
 		{ s->manifest_gpa, s->manifest_size },

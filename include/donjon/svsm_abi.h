@@ -63,6 +63,7 @@ _Static_assert(offsetof(struct svsm_ca, buffer) == 8, "CA buffer at +8");
 
 #define SVSM_CA_CALL_PENDING_OFF 0U
 #define SVSM_CA_MEM_AVAILABLE_OFF 1U
+#define SVSM_CA_HEADER_SIZE 8U /* the bytes before the buffer */
 
 /* Header shared by the PVALIDATE and DEPOSIT_MEM lists. */
 struct svsm_list_hdr {

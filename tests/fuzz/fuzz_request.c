@@ -3,39 +3,18 @@
  * host page-state changes and AP creations) on a freshly launched machine. After each
  * input: the SVSM's memory and its RMP entries are unchanged, every page the SVSM owns
  * is closed to VMPL1..3, and the core's page tracking agrees with the RMP. */
-#include <stdlib.h>
 #include <string.h>
 
 #include <donjon/svsm_abi.h>
 
-#include "machine.h"
-#include "mm/pagestate.h"
+#include "fuzz_common.h"
 
 #define MEM (16ULL << 20)
 #define VCPUS 3U
 #define MAX_OPS 48U
 
 static struct sim_machine *m;
-static uint8_t *svsm_snapshot;
-static struct rmp_entry *rmp_snapshot;
 static uint8_t psc_touched[MEM >> PAGE_SHIFT];
-
-struct input {
-	const uint8_t *data;
-	size_t size;
-};
-
-static uint64_t take(struct input *in, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes && in->size > 0; i++) {
-		v |= (uint64_t)in->data[0] << (8 * i);
-		in->data++;
-		in->size--;
-	}
-	return v;
-}
 
 /* Addresses a guest would use, and some it should not: its calling areas, the pages
  * around them, the SVSM's range and VMSAs, 2M boundaries, the end of memory, anything. */
@@ -150,75 +129,14 @@ static void op_host(struct input *in)
 	}
 }
 
-static bool is_startup_vmsa(uint64_t gpa)
-{
-	return gpa >= SIM_VMSA_BASE && gpa < SIM_VMSA_BASE + VCPUS * PAGE_SIZE;
-}
-
-/* Bytes [off, off + len) of the SVSM range equal the launch snapshot. */
-static bool same(uint64_t off, size_t len)
-{
-	return memcmp(&m->mem[SIM_SVSM_BASE + off], &svsm_snapshot[off], len) == 0;
-}
-
-static void check_invariants(void)
-{
-	for (uint64_t p = SIM_SVSM_BASE; p < SIM_SVSM_BASE + SIM_SVSM_SIZE; p += PAGE_SIZE) {
-		uint64_t off = p - SIM_SVSM_BASE;
-
-		if (memcmp(&m->rmp[p >> PAGE_SHIFT], &rmp_snapshot[p >> PAGE_SHIFT],
-			   sizeof(struct rmp_entry)) != 0) {
-			abort();
-		}
-		/* A startup VMSA's register fields change with every call; its identity
-		 * (VMPL, EFER, SEV features) must not. */
-		if (is_startup_vmsa(p)) {
-			if (!same(off + VMSA_VMPL_OFF, 1) || !same(off + VMSA_EFER_OFF, 8) ||
-			    !same(off + VMSA_SEV_FEATURES_OFF, 8)) {
-				abort();
-			}
-		} else if (!same(off, PAGE_SIZE)) {
-			abort();
-		}
-	}
-	for (uint64_t pfn = 0; pfn < (MEM >> PAGE_SHIFT); pfn++) {
-		if (psc_touched[pfn]) {
-			continue;
-		}
-		struct page_info info = pagestate_get(gpa_init(pfn << PAGE_SHIFT));
-		const struct rmp_entry *e = &m->rmp[pfn];
-
-		if (info.validated != e->validated ||
-		    (info.validated && (info.size == PAGE_2M) != e->size_2m)) {
-			abort();
-		}
-		for (unsigned v = 1; v < VMPL_COUNT; v++) {
-			if (info.perms[v] != e->perms[v] ||
-			    (info.owner != PAGE_GUEST && info.owner != PAGE_CA &&
-			     e->perms[v] != 0)) {
-				abort();
-			}
-		}
-	}
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char err[128];
-
 	(void)argc;
 	(void)argv;
-	m = sim_create(MEM, VCPUS, err, sizeof(err));
-	svsm_snapshot = malloc(SIM_SVSM_SIZE);
-	rmp_snapshot = malloc((MEM >> PAGE_SHIFT) * sizeof(*rmp_snapshot));
-	if (m == NULL || svsm_snapshot == NULL || rmp_snapshot == NULL) {
-		abort();
-	}
-	memcpy(svsm_snapshot, m->mem + SIM_SVSM_BASE, SIM_SVSM_SIZE);
-	memcpy(rmp_snapshot, m->rmp, (MEM >> PAGE_SHIFT) * sizeof(*rmp_snapshot));
+	m = fuzz_machine(MEM, VCPUS);
 	return 0;
 }
 
@@ -226,9 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { .data = data, .size = size };
 
-	if (!sim_relaunch(m)) {
-		abort();
-	}
+	fuzz_relaunch();
 	memset(psc_touched, 0, sizeof(psc_touched));
 	for (unsigned n = 0; n < MAX_OPS && in.size > 0; n++) {
 		uint64_t op = take(&in, 1);
@@ -241,6 +157,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_host(&in);
 		}
 	}
-	check_invariants();
+	fuzz_check_machine(psc_touched);
 	return 0;
 }

@@ -395,6 +395,9 @@ static const struct attest_case rejections[] = {
 	{ "nonce inside the report buffer", 0, SVC, NONCE_GPA, REPORT + 0x800, PARAM },
 	{ "nonce inside the certificate buffer", 0, SVC, NONCE_GPA, CERTS + 0x3FC0, PARAM },
 	{ "nonce over the structure", 0, SVC, NONCE_GPA, CAA + 8 + 0x38, PARAM },
+	{ "nonce over call_pending", SPARE, SVC, NONCE_GPA, CAA, PARAM },
+	{ "nonce over the calling area's reserved bytes", SPARE, SVC, NONCE_GPA, CAA + 4, PARAM },
+	{ "structure over call_pending", CAA, SVC, NO_FIELD, 0, PARAM },
 	{ "structure inside the manifest buffer", MANIFEST + 0x800, SVC, NO_FIELD, 0, PARAM },
 	{ "structure inside the certificate buffer", CERTS + 0x3FC0, SVC, NO_FIELD, 0, PARAM },
 };

@@ -1,0 +1,99 @@
+/* The libFuzzer targets' shared machine and invariants. */
+#include "fuzz_common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/pagestate.h"
+
+static struct sim_machine *m;
+static unsigned startup_vcpus;
+static uint8_t *svsm_snapshot;
+static struct rmp_entry *rmp_snapshot;
+
+uint64_t take(struct input *in, unsigned bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < bytes && in->size > 0; i++) {
+		v |= (uint64_t)in->data[0] << (8 * i);
+		in->data++;
+		in->size--;
+	}
+	return v;
+}
+
+struct sim_machine *fuzz_machine(uint64_t mem, unsigned vcpus)
+{
+	char err[128];
+
+	m = sim_create(mem, vcpus, err, sizeof(err));
+	startup_vcpus = vcpus;
+	svsm_snapshot = malloc(SIM_SVSM_SIZE);
+	rmp_snapshot = malloc((mem >> PAGE_SHIFT) * sizeof(*rmp_snapshot));
+	if (m == NULL || svsm_snapshot == NULL || rmp_snapshot == NULL) {
+		abort();
+	}
+	memcpy(svsm_snapshot, m->mem + SIM_SVSM_BASE, SIM_SVSM_SIZE);
+	memcpy(rmp_snapshot, m->rmp, (mem >> PAGE_SHIFT) * sizeof(*rmp_snapshot));
+	return m;
+}
+
+void fuzz_relaunch(void)
+{
+	if (!sim_relaunch(m)) {
+		abort();
+	}
+}
+
+static bool is_startup_vmsa(uint64_t gpa)
+{
+	return gpa >= SIM_VMSA_BASE && gpa < SIM_VMSA_BASE + startup_vcpus * PAGE_SIZE;
+}
+
+/* Bytes [off, off + len) of the SVSM range equal the launch snapshot. */
+static bool same(uint64_t off, size_t len)
+{
+	return memcmp(&m->mem[SIM_SVSM_BASE + off], &svsm_snapshot[off], len) == 0;
+}
+
+void fuzz_check_machine(const uint8_t *host_touched)
+{
+	for (uint64_t p = SIM_SVSM_BASE; p < SIM_SVSM_BASE + SIM_SVSM_SIZE; p += PAGE_SIZE) {
+		uint64_t off = p - SIM_SVSM_BASE;
+
+		if (memcmp(&m->rmp[p >> PAGE_SHIFT], &rmp_snapshot[p >> PAGE_SHIFT],
+			   sizeof(struct rmp_entry)) != 0) {
+			abort();
+		}
+		/* A startup VMSA's register fields change with every call; its identity
+		 * (VMPL, EFER, SEV features) must not. */
+		if (is_startup_vmsa(p)) {
+			if (!same(off + VMSA_VMPL_OFF, 1) || !same(off + VMSA_EFER_OFF, 8) ||
+			    !same(off + VMSA_SEV_FEATURES_OFF, 8)) {
+				abort();
+			}
+		} else if (!same(off, PAGE_SIZE)) {
+			abort();
+		}
+	}
+	for (uint64_t pfn = 0; pfn < (m->mem_size >> PAGE_SHIFT); pfn++) {
+		if (host_touched != NULL && host_touched[pfn]) {
+			continue;
+		}
+		struct page_info info = pagestate_get(gpa_init(pfn << PAGE_SHIFT));
+		const struct rmp_entry *e = &m->rmp[pfn];
+
+		if (info.validated != e->validated ||
+		    (info.validated && (info.size == PAGE_2M) != e->size_2m)) {
+			abort();
+		}
+		for (unsigned v = 1; v < VMPL_COUNT; v++) {
+			if (info.perms[v] != e->perms[v] ||
+			    (info.owner != PAGE_GUEST && info.owner != PAGE_CA &&
+			     e->perms[v] != 0)) {
+				abort();
+			}
+		}
+	}
+}
