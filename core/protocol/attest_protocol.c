@@ -43,7 +43,7 @@ static bool buffer_aligned(uint64_t gpa, uint32_t size)
 }
 
 /* What the structure alone must satisfy: reserved fields zero, manifest version 0, a
- * 64-byte nonce inside one page (as COCONUT-SVSM requires; Linux's always is), aligned
+ * 64-byte nonce inside one page (as COCONUT-SVSM requires; Linux's is in practice), aligned
  * buffers. Every such error is INVALID_PARAMETER (spec Table 4 counts alignment there). */
 static bool op_well_formed(const struct svsm_attest_single_op *op, bool single)
 {
