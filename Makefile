@@ -16,7 +16,7 @@ CORE_SRC := $(wildcard core/*.c core/*/*.c)
 IGVM_LIB_SRC := $(filter-out lib/igvm/igvm_build.c,$(wildcard lib/igvm/igvm_*.c))
 IGVM_TOOL_SRC := lib/igvm/igvm_build.c tools/igvm/main.c
 # Crypto (include/donjon/crypto.h): OpenSSL in hosted builds, Debian's BearSSL in the kernel.
-HOSTED_CRYPTO_SRC := lib/crypto/crypto_openssl.c
+HOSTED_CRYPTO_SRC := lib/crypto/crypto_openssl.c lib/crypto/crypto_common.c
 BEARSSL_LIB := /usr/lib/x86_64-linux-gnu/libbearssl.a
 SIM_SRC := $(wildcard platform/sim/*.c model/rmp/*.c model/psp/*.c) $(IGVM_LIB_SRC) \
 	$(HOSTED_CRYPTO_SRC)
@@ -169,7 +169,7 @@ clean:
 # ---- the kernel: freestanding x86-64, booted by QEMU through PVH ----
 # The kernel carries the core, the RMP model and the native platform, and the protocol
 # test guest (tests/guest) as a flat image it loads at launch.
-KERNEL_SRC := $(wildcard kernel/*.c) $(CORE_SRC) lib/crypto/crypto_bearssl.c \
+KERNEL_SRC := $(wildcard kernel/*.c) $(CORE_SRC) lib/crypto/crypto_bearssl.c lib/crypto/crypto_common.c \
 	$(wildcard model/rmp/*.c model/psp/*.c model/host/*.c platform/native/*.c) \
 	$(CORE_TEST_SRC) $(CRYPTO_TEST_SRC)
 KERNEL_ASM := $(wildcard kernel/arch/x86/*.S)
@@ -184,7 +184,8 @@ KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kobj/%.o,$(KERNEL_SRC)) \
 
 # The test guest seals its own SNP guest messages: BearSSL, as in the kernel.
 GUEST_SRC := $(wildcard tests/guest/*.c) kernel/console.c kernel/lib.c \
-	platform/native/vmsa_init.c lib/crypto/crypto_bearssl.c core/attest/snp_msg.c
+	platform/native/vmsa_init.c lib/crypto/crypto_bearssl.c lib/crypto/crypto_common.c \
+	core/attest/snp_msg.c
 GUEST_OBJS := $(patsubst %.c,$(BUILD)/gobj/%.o,$(GUEST_SRC)) $(BUILD)/gobj/tests/guest/entry.o
 
 $(BUILD)/gobj/%.o: %.c

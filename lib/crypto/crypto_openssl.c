@@ -173,20 +173,6 @@ bool crypto_p384_public(const uint8_t priv[CRYPTO_P384_SCALAR_SIZE],
 	return ok;
 }
 
-bool crypto_p384_keygen(uint8_t priv[CRYPTO_P384_SCALAR_SIZE], uint8_t pub[CRYPTO_P384_POINT_SIZE])
-{
-	/* A uniform scalar in [1, n-1]: draw until one falls in range (n is close to 2^384). */
-	for (unsigned tries = 0; tries < 64; tries++) {
-		if (!crypto_random(priv, CRYPTO_P384_SCALAR_SIZE)) {
-			return false;
-		}
-		if (crypto_p384_public(priv, pub)) {
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Raw r||s and OpenSSL's DER form of an ECDSA signature. */
 static bool sig_from_der(const uint8_t *der, size_t der_len, uint8_t sig[CRYPTO_P384_SIG_SIZE])
 {
