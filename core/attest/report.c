@@ -12,61 +12,21 @@
 #include <donjon/svsm_abi.h>
 
 #include "attest/attest.h"
+#include "attest/snp_msg.h"
 
 /* The message pages the host carries to the PSP (on SNP: shared pages). Guarded by
  * svsm_lock. */
 static uint8_t req_page[PAGE_SIZE];
 static uint8_t resp_page[PAGE_SIZE];
 
-static void seqno_iv(uint64_t seqno, uint8_t iv[CRYPTO_GCM_IV_SIZE])
-{
-	__builtin_memset(iv, 0, CRYPTO_GCM_IV_SIZE);
-	__builtin_memcpy(iv, &seqno, sizeof(seqno));
-}
-
 /* Seal a MSG_REPORT_REQ for VMPL0 into req_page. */
 static bool seal_request(const uint8_t key[32], const uint8_t user_data[64], uint64_t seqno)
 {
-	struct snp_msg_hdr hdr;
 	struct snp_report_req rq;
-	uint8_t iv[CRYPTO_GCM_IV_SIZE];
 
-	__builtin_memset(&hdr, 0, sizeof(hdr));
 	__builtin_memset(&rq, 0, sizeof(rq));
 	__builtin_memcpy(rq.user_data, user_data, sizeof(rq.user_data));
-	hdr.msg_seqno = seqno;
-	hdr.algo = SNP_AEAD_AES_256_GCM;
-	hdr.hdr_version = SNP_MSG_HDR_VERSION;
-	hdr.hdr_sz = sizeof(hdr);
-	hdr.msg_type = SNP_MSG_REPORT_REQ;
-	hdr.msg_version = 1;
-	hdr.msg_sz = sizeof(rq);
-	hdr.msg_vmpck = 0;
-	__builtin_memset(req_page, 0, sizeof(req_page));
-	__builtin_memcpy(req_page, &hdr, sizeof(hdr));
-	seqno_iv(seqno, iv);
-	return crypto_aes256gcm_seal(key, iv, req_page + SNP_AAD_OFFSET, SNP_AAD_SIZE,
-				     (const uint8_t *)&rq, sizeof(rq), req_page + sizeof(hdr),
-				     req_page);
-}
-
-/* Check and open the response in resp_page: the next sequence number, our key, the
- * right type and size, an authentic tag. */
-static bool open_response(const uint8_t key[32], uint64_t seqno, struct snp_report_rsp *rsp)
-{
-	struct snp_msg_hdr hdr;
-	uint8_t iv[CRYPTO_GCM_IV_SIZE];
-
-	__builtin_memcpy(&hdr, resp_page, sizeof(hdr));
-	if (hdr.msg_seqno != seqno || hdr.msg_vmpck != 0U || hdr.algo != SNP_AEAD_AES_256_GCM ||
-	    hdr.hdr_sz != sizeof(hdr) || hdr.msg_type != SNP_MSG_REPORT_RSP ||
-	    hdr.msg_sz != sizeof(*rsp)) {
-		return false;
-	}
-	seqno_iv(seqno, iv);
-	return crypto_aes256gcm_open(key, iv, resp_page + SNP_AAD_OFFSET, SNP_AAD_SIZE,
-				     resp_page + sizeof(hdr), sizeof(*rsp), (uint8_t *)rsp,
-				     resp_page);
+	return snp_msg_seal(key, 0, seqno, SNP_MSG_REPORT_REQ, &rq, sizeof(rq), req_page);
 }
 
 static gpa_t vmpck0_gpa(void)
@@ -118,7 +78,8 @@ enum svsm_report_result attest_report_locked(const uint8_t user_data[64],
 		/* The host says the PSP did not take it: the counts may now differ. */
 		vmpck0_erase();
 		res = SVSM_REPORT_FIRMWARE;
-	} else if (!open_response(key, seqno + 1U, &rsp)) {
+	} else if (!snp_msg_open(key, 0, seqno + 1U, SNP_MSG_REPORT_RSP, resp_page, &rsp,
+				 sizeof(rsp))) {
 		vmpck0_erase();
 	} else {
 		/* An authentic answer: the PSP's own status, whatever it is, leaves the key. */
