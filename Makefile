@@ -158,7 +158,18 @@ $(BUILD)/bench-measure: $(call objs,rel,$(IGVM_LIB_SRC)) tests/bench/bench_measu
 	$(say) CC $@
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ -lcrypto -lz -lpthread
 
-bench: deps $(BUILD)/bench-calls $(BUILD)/bench-measure $(BUILD)/kernel/donjon.elf
+# The crypto workload hosted, on OpenSSL and on BearSSL: the baselines of the kernel's.
+BENCH_CRYPTO_SRC := tests/bench/bench_crypto.c tests/bench/bench_crypto_hosted.c
+$(BUILD)/bench-crypto-openssl: $(BENCH_CRYPTO_SRC) $(HOSTED_CRYPTO_SRC)
+	$(say) CC $@
+	$(Q)$(CC) $(REL_CFLAGS) -Itests/bench -o $@ $^ -lcrypto
+
+$(BUILD)/bench-crypto-bearssl: $(BENCH_CRYPTO_SRC) lib/crypto/crypto_bearssl.c lib/crypto/crypto_common.c
+	$(say) CC $@
+	$(Q)$(CC) $(REL_CFLAGS) -DBENCH_BEARSSL -Itests/bench -o $@ $^ $(BEARSSL_LIB)
+
+bench: deps $(BUILD)/bench-calls $(BUILD)/bench-measure $(BUILD)/kernel/donjon.elf \
+	$(BUILD)/bench-crypto-openssl $(BUILD)/bench-crypto-bearssl
 	@scripts/bench $(BUILD)
 
 clean:
@@ -171,13 +182,13 @@ clean:
 # test guest (tests/guest) as a flat image it loads at launch.
 KERNEL_SRC := $(wildcard kernel/*.c) $(CORE_SRC) lib/crypto/crypto_bearssl.c lib/crypto/crypto_common.c \
 	$(wildcard model/rmp/*.c model/psp/*.c model/host/*.c platform/native/*.c) \
-	$(CORE_TEST_SRC) $(CRYPTO_TEST_SRC)
+	$(CORE_TEST_SRC) $(CRYPTO_TEST_SRC) tests/bench/bench_crypto.c
 KERNEL_ASM := $(wildcard kernel/arch/x86/*.S)
 FREESTANDING := -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -mcmodel=small
 KCFLAGS := -std=gnu17 -O2 -g $(WARN) -Iinclude -Icore -Ikernel -Imodel/rmp -Imodel/psp -Imodel/host \
 	-Iplatform/native -Ilib/crypto \
-	-Itests/core \
+	-Itests/core -Itests/bench \
 	$(FREESTANDING)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kobj/%.o,$(KERNEL_SRC)) \
 	$(patsubst %.S,$(BUILD)/kobj/%.o,$(KERNEL_ASM)) $(BUILD)/kobj/guest_image.o

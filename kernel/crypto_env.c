@@ -9,8 +9,6 @@
 #include "fpu.h"
 #include "kernel.h"
 
-#define CPUID1_ECX_PCLMUL (1U << 1)
-#define CPUID1_ECX_AESNI (1U << 25)
 #define CPUID1_ECX_RDRAND (1U << 30)
 #define CPUID7_EBX_RDSEED (1U << 18)
 #define HW_RANDOM_TRIES 128U
@@ -24,7 +22,7 @@ void crypto_env_init(void)
 
 	cpuid(1, 0, r);
 	has_rdrand = (r[2] & CPUID1_ECX_RDRAND) != 0U;
-	crypto_bearssl_init((r[2] & CPUID1_ECX_AESNI) != 0U, (r[2] & CPUID1_ECX_PCLMUL) != 0U);
+	crypto_bearssl_init(r[2]);
 	cpuid(7, 0, r);
 	has_rdseed = (r[1] & CPUID7_EBX_RDSEED) != 0U;
 }

@@ -77,6 +77,8 @@ unsigned this_cpu(void);
 
 /* The value of key=VALUE on the kernel's command line, or NULL. */
 const char *cmdline_get(const char *key);
+/* True if the command line has key=value, exactly that value. */
+bool cmdline_is(const char *key, const char *value);
 /* Leave QEMU through isa-debug-exit: exit code 33 when passed, 35 otherwise. */
 __attribute__((noreturn)) void kernel_exit(bool passed);
 

@@ -5,6 +5,7 @@
 #include "acpi.h"
 #include "arch/x86/cpu.h"
 #include "console.h"
+#include "bench_crypto.h"
 #include "harness.h"
 #include "kernel.h"
 #include "ktest.h"
@@ -136,6 +137,19 @@ const char *cmdline_get(const char *key)
 	return NULL;
 }
 
+bool cmdline_is(const char *key, const char *value)
+{
+	const char *v = cmdline_get(key);
+	size_t i = 0;
+
+	for (; v != NULL && value[i] != '\0'; i++) {
+		if (v[i] != value[i]) {
+			return false;
+		}
+	}
+	return v != NULL && (v[i] == '\0' || v[i] == ' ');
+}
+
 /* Before paging_init, the boot tables map the first 4 GiB 1:1, page 0 included, and
  * QEMU's PVH loader puts the start info, memory map and command line in low memory
  * (the map in page 0). Read them here, once, into the kernel's own copies. */
@@ -193,9 +207,7 @@ void kmain(uint32_t start_info)
 	console_init();
 	read_start_info(start_info);
 	/* bench=exit: the baseline of `make bench`, a kernel that only boots and exits. */
-	const char *bench = cmdline_get("bench");
-
-	if (bench != NULL && bench[0] == 'e') {
+	if (cmdline_is("bench", "exit")) {
 		kernel_exit(true);
 	}
 	const char *level = cmdline_get("loglevel");
@@ -213,6 +225,15 @@ void kmain(uint32_t start_info)
 	percpu_init(0);
 	crypto_env_init();
 	paging_init();
+	/* bench=crypto: the crypto workload make bench compares with the hosted builds. */
+	if (cmdline_is("bench", "crypto")) {
+		struct crypto_bench b;
+		bool ok = crypto_bench_run(&b);
+
+		log_msg(LOG_INFO, "bench: gcm-seal-4k %lu sha384-4k %lu ecdsa-sign %lu ticks",
+			b.gcm_seal_4k, b.sha384_4k, b.ecdsa_sign);
+		kernel_exit(ok);
+	}
 	const char *test = cmdline_get("test");
 
 	if (cmdline_get("crash") != NULL) {

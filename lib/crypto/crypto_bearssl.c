@@ -25,10 +25,23 @@ static struct {
 	br_hmac_drbg_context ctx;
 } drbg = { .lock = ATOMIC_FLAG_INIT };
 
-void crypto_bearssl_init(bool aes_ni, bool pclmul)
+/* CPUID leaf 1, ECX. */
+#define CPUID1_PCLMUL (1U << 1)
+#define CPUID1_SSSE3 (1U << 9)
+#define CPUID1_SSE41 (1U << 19)
+#define CPUID1_AESNI (1U << 25)
+
+static bool has_all(uint32_t ecx, uint32_t bits)
 {
-	aes_ctr = aes_ni ? &br_aes_x86ni_ctr_vtable : &br_aes_ct64_ctr_vtable;
-	ghash = pclmul ? br_ghash_pclmul : br_ghash_ctmul64;
+	return (ecx & bits) == bits;
+}
+
+void crypto_bearssl_init(uint32_t cpuid1_ecx)
+{
+	aes_ctr = has_all(cpuid1_ecx, CPUID1_AESNI | CPUID1_SSE41) ? &br_aes_x86ni_ctr_vtable
+								   : &br_aes_ct64_ctr_vtable;
+	ghash = has_all(cpuid1_ecx, CPUID1_PCLMUL | CPUID1_SSSE3) ? br_ghash_pclmul
+								  : br_ghash_ctmul64;
 }
 
 static bool gcm(bool seal, const uint8_t key[32], const uint8_t iv[CRYPTO_GCM_IV_SIZE],

@@ -65,15 +65,22 @@ static void native_ap_work(unsigned index)
 
 static uint32_t guest_mode(void)
 {
-	const char *bench = cmdline_get("bench");
-	const char *mode = cmdline_get("mode");
+	static const struct {
+		const char *bench;
+		uint32_t mode;
+	} benches[] = {
+		{ "boot", GUEST_MODE_HALT },
+		{ "calls", GUEST_MODE_TIME_CALLS },
+		{ "shootdown", GUEST_MODE_TIME_SHOOTDOWN },
+		{ "attest", GUEST_MODE_TIME_ATTEST },
+	};
 
-	if (bench != NULL) {
-		return bench[0] == 'b'	 ? GUEST_MODE_HALT
-		       : bench[0] == 's' ? GUEST_MODE_TIME_SHOOTDOWN
-					 : GUEST_MODE_TIME_CALLS;
+	for (unsigned i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
+		if (cmdline_is("bench", benches[i].bench)) {
+			return benches[i].mode;
+		}
 	}
-	return mode != NULL && mode[0] == 'h' ? GUEST_MODE_HOSTILE : GUEST_MODE_CHECKS;
+	return cmdline_is("mode", "hostile") ? GUEST_MODE_HOSTILE : GUEST_MODE_CHECKS;
 }
 
 void native_run_core_tests(void)

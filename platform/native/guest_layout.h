@@ -29,6 +29,7 @@
 #define GUEST_MODE_TIME_CALLS 2U     /* time SVSM calls (make bench) */
 #define GUEST_MODE_HOSTILE 3U	     /* one vCPU runs, writes and exits while another calls */
 #define GUEST_MODE_TIME_SHOOTDOWN 4U /* time rescinds with other vCPUs running (make bench) */
+#define GUEST_MODE_TIME_ATTEST 5U    /* time SVSM_ATTEST_SERVICES (make bench) */
 /* Guest memory the launch leaves unvalidated (the test guest never validates it). */
 #define GUEST_UNVALIDATED (NATIVE_GUEST_BASE + 0x2000000ULL)
 #define GUEST_PAGE_TABLES (NATIVE_GUEST_BASE + 0x10000ULL) /* PML4, PDPT, 4 PDs */

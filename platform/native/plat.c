@@ -401,9 +401,13 @@ void native_psp_measure(enum snp_page_type type, uint64_t gpa, const uint8_t *da
 
 void native_psp_launch_end(uint8_t *secrets)
 {
+	char hex[2 * SNP_DIGEST_SIZE + 1];
+
 	spin_lock(&psp_lock);
 	psp_fill_secrets(&psp, secrets);
+	fmt_hex(hex, psp.launch_digest, sizeof(psp.launch_digest));
 	spin_unlock(&psp_lock);
+	kprintf("psp: launch digest %s", hex);
 }
 
 const uint8_t *native_psp_chip_key(void)

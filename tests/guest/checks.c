@@ -383,5 +383,6 @@ const struct guest_check core_checks[] = {
 	{ "intercepted_instructions", check_intercepted_instructions },
 	{ "mem_available_in_startup_calling_area", test_mem_available_in_startup_calling_area },
 	{ "ghcb_and_own_report", check_ghcb_and_own_report },
+	{ "attest_protocol", check_attest_protocol },
 };
 const unsigned core_check_count = sizeof(core_checks) / sizeof(core_checks[0]);

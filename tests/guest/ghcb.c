@@ -18,7 +18,6 @@
 #define REQ_PAGE (SCRATCH + 0x61000ULL)
 #define RESP_PAGE (SCRATCH + 0x62000ULL)
 #define GUEST_VMPCK 2U
-#define REPORT_LINE_BYTES 32U
 
 /* VMGEXIT with the GHCB MSR set to msr; the MSR's value afterwards. The calling-area
  * handshake, when the request is an SVSM call, is the caller's. */
@@ -90,16 +89,6 @@ static bool open_report(uint64_t seqno, struct snp_report_rsp *rsp)
 			    (const uint8_t *)ptr(RESP_PAGE), rsp, sizeof(*rsp));
 }
 
-static void print_report(const uint8_t *report)
-{
-	char line[2 * REPORT_LINE_BYTES + 1];
-
-	for (unsigned off = 0; off < SNP_REPORT_SIZE; off += REPORT_LINE_BYTES) {
-		fmt_hex(line, report + off, REPORT_LINE_BYTES);
-		kprintf("guest-report %03x %s", off, line);
-	}
-}
-
 void check_ghcb_and_own_report(void)
 {
 	static struct snp_report_rsp rsp;
@@ -108,7 +97,7 @@ void check_ghcb_and_own_report(void)
 	uint32_t r[4];
 
 	cpuid(1, 0, r);
-	crypto_bearssl_init((r[2] & (1U << 25)) != 0U, (r[2] & (1U << 1)) != 0U);
+	crypto_bearssl_init(r[2]);
 	for (unsigned i = 0; i < sizeof(nonce); i++) {
 		nonce[i] = (uint8_t)(0x40U + i);
 	}
@@ -132,7 +121,7 @@ void check_ghcb_and_own_report(void)
 	      rsp.report_size == SNP_REPORT_SIZE);
 	CHECK(load32(rsp.report, SNP_REPORT_VMPL_OFF) == 2U);
 	CHECK(__builtin_memcmp(rsp.report + SNP_REPORT_DATA_OFF, nonce, sizeof(nonce)) == 0);
-	print_report(rsp.report);
+	print_hex("guest-report", rsp.report, SNP_REPORT_SIZE);
 	/* VMPCK2 may not ask for a VMPL1 report: an authentic refusal. */
 	CHECK(report_request(GUEST_VMPCK, 3, 1, nonce) == 0U);
 	CHECK(open_report(4, &rsp) && rsp.status == SNP_FW_INVALID_PARAM);

@@ -37,11 +37,14 @@ void guest_main(void)
 	console_init();
 	guest_tables_load();
 	caa = read64(GUEST_SECRETS + SECRETS_SVSM_CAA_OFF);
-	if (mode == GUEST_MODE_TIME_CALLS || mode == GUEST_MODE_TIME_SHOOTDOWN) {
+	if (mode == GUEST_MODE_TIME_CALLS || mode == GUEST_MODE_TIME_SHOOTDOWN ||
+	    mode == GUEST_MODE_TIME_ATTEST) {
 		if (mode == GUEST_MODE_TIME_CALLS) {
 			bench_calls();
-		} else {
+		} else if (mode == GUEST_MODE_TIME_SHOOTDOWN) {
 			bench_shootdown();
+		} else {
+			bench_attest();
 		}
 		outl(DEBUG_EXIT_PORT, 0x10U);
 		return;

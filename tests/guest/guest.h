@@ -41,6 +41,8 @@ struct result call(uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8);
 uint64_t core(uint32_t id, uint64_t rcx, uint64_t rdx, uint64_t r8);
 
 void check(bool ok, const char *what, int line);
+/* bytes as lines "TAG OFFSET HEX", 32 bytes a line, for make test to read back. */
+void print_hex(const char *tag, const uint8_t *bytes, unsigned len);
 #define CHECK(x) check((x), #x, __LINE__)
 
 /* A PVALIDATE or DEPOSIT list at CAA+8: header (entries, next) then entries. */
@@ -134,7 +136,10 @@ extern const unsigned hostile_check_count;
 void check_intercepted_instructions(void);
 /* The host's side of the GHCB protocol and the guest's own attestation report. */
 void check_ghcb_and_own_report(void);
+/* The attestation protocol, as configfs-tsm uses it; the report printed. */
+void check_attest_protocol(void);
 void bench_calls(void);
 void bench_shootdown(void);
+void bench_attest(void);
 
 #endif

@@ -70,6 +70,16 @@ void check(bool ok, const char *what, int line)
 	}
 }
 
+void print_hex(const char *tag, const uint8_t *bytes, unsigned len)
+{
+	char line[2 * 32 + 1];
+
+	for (unsigned off = 0; off < len; off += 32U) {
+		fmt_hex(line, bytes + off, len - off < 32U ? len - off : 32U);
+		kprintf("%s %03x %s", tag, off, line);
+	}
+}
+
 uint64_t list(const uint64_t *entries, unsigned n, unsigned next)
 {
 	uint64_t at = caa + 8;
