@@ -24,8 +24,11 @@ TOOL_SIM_SRC := $(wildcard tools/sim/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # The native platform's guest page-table walker is freestanding: the unit tests run it hosted.
 GUEST_WALK_SRC := platform/native/guest_walk.c
+# The host's side (model/host: the GHCB protocol, the devices a guest needs): the kernel runs
+# it on the native platform; the unit tests run it hosted.
+HOST_MODEL_SRC := $(wildcard model/host/*.c)
 
-INCLUDES := -Iinclude -Icore -Iplatform/sim -Imodel/rmp -Imodel/psp -Itests/core -Ilib/igvm \
+INCLUDES := -Iinclude -Icore -Iplatform/sim -Imodel/rmp -Imodel/psp -Imodel/host -Itests/core -Ilib/igvm \
 	-Ilib/crypto -Itests \
 	-Iplatform/native
 WARN := -Wall -Wextra -Werror -Wshadow -Wvla -Wconversion -Wstrict-prototypes \
@@ -112,7 +115,7 @@ $(BUILD)/test-crypto: $(call objs,san,tests/crypto/run_hosted.c $(CRYPTO_TEST_SR
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(GUEST_WALK_SRC) \
+$(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(GUEST_WALK_SRC) $(HOST_MODEL_SRC) \
 	lib/igvm/igvm_build.c tests/igvm_sample.c)
 	$(say) CC $@
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LIBS)
