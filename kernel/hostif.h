@@ -79,6 +79,10 @@ unsigned this_cpu(void);
 const char *cmdline_get(const char *key);
 /* True if the command line has key=value, exactly that value. */
 bool cmdline_is(const char *key, const char *value);
+/* Clear physical page 0, which the kernel keeps unmapped (for a guest that gets it). */
+void clear_page0(void);
+/* QEMU's -initrd, as the PVH start info gave it: its physical range; false if none. */
+bool boot_module(uint64_t *pa, uint64_t *size);
 /* Leave QEMU through isa-debug-exit: exit code 33 when passed, 35 otherwise. */
 __attribute__((noreturn)) void kernel_exit(bool passed);
 

@@ -33,6 +33,23 @@ struct hvm_start_info {
 };
 _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info v1");
 
+struct hvm_modlist_entry {
+	uint64_t paddr;
+	uint64_t size;
+	uint64_t cmdline_paddr;
+	uint64_t reserved;
+};
+
+/* QEMU's -initrd: the first PVH module, if any. */
+static uint64_t module_pa, module_size;
+
+bool boot_module(uint64_t *pa, uint64_t *size)
+{
+	*pa = module_pa;
+	*size = module_size;
+	return module_size != 0U;
+}
+
 struct hvm_memmap_entry {
 	uint64_t addr;
 	uint64_t size;
@@ -180,6 +197,13 @@ static void read_start_info(uint32_t pa)
 		}
 	}
 	acpi_set_rsdp(si->rsdp_paddr);
+	const struct hvm_modlist_entry *mod =
+		si->nr_modules != 0U ? boot_ptr(si->modlist_paddr, sizeof(*mod)) : NULL;
+
+	if (mod != NULL && mod->size != 0U && kernel_ram_contains(mod->paddr, mod->size)) {
+		module_pa = mod->paddr;
+		module_size = mod->size;
+	}
 	const char *cl = si->cmdline_paddr != 0U ? boot_ptr(si->cmdline_paddr, CMDLINE_MAX) : NULL;
 
 	for (unsigned i = 0; cl != NULL && i + 1U < CMDLINE_MAX && cl[i] != '\0'; i++) {

@@ -132,6 +132,21 @@ void paging_init(void)
 	write_cr3(kaddr(pml4));
 }
 
+void clear_page0(void)
+{
+	uint64_t dst = 0, count = 4096U / 8U;
+
+	/* Mapped for the stores only: NULL faults again afterwards, on every CPU (no other CPU
+	 * touches page 0, so no other TLB holds the mapping). */
+	pt_low[0] = PTE_P | PTE_W | PTE_NX;
+	__asm__ volatile("invlpg (%0)" : : "r"(0UL) : "memory");
+	/* SAFETY: page 0 is mapped just above; rep stosq writes [0, 4096) through RDI, which
+	 * no C pointer names. */
+	__asm__ volatile("rep stosq" : "+D"(dst), "+c"(count) : "a"(0UL) : "memory");
+	pt_low[0] = 0;
+	__asm__ volatile("invlpg (%0)" : : "r"(0UL) : "memory");
+}
+
 void paging_activate(void)
 {
 	write_cr3(kaddr(pml4));

@@ -22,6 +22,11 @@ static inline uint64_t load64(const void *page, size_t off)
 	return v;
 }
 
+static inline void store16(void *page, size_t off, uint16_t v)
+{
+	__builtin_memcpy((uint8_t *)page + off, &v, sizeof(v));
+}
+
 static inline void store32(void *page, size_t off, uint32_t v)
 {
 	__builtin_memcpy((uint8_t *)page + off, &v, sizeof(v));

@@ -19,6 +19,7 @@
 #define GHCB_PROTOCOL_VERSION 2U
 
 /* Events in SW_EXITCODE. */
+#define GHCB_EVENT_PSC 0x80000010ULL
 #define GHCB_EVENT_GUEST_REQUEST 0x80000011ULL
 #define GHCB_EVENT_EXT_GUEST_REQUEST 0x80000012ULL
 #define GHCB_EVENT_RUN_VMPL 0x80000018ULL
@@ -30,6 +31,8 @@
 #define GHCB_MSR_SEV_INFO_REQ 0x002ULL
 #define GHCB_MSR_REG_GPA_REQ 0x012ULL
 #define GHCB_MSR_REG_GPA_RESP 0x013ULL
+#define GHCB_MSR_PSC_REQ 0x014ULL
+#define GHCB_MSR_PSC_RESP 0x015ULL
 #define GHCB_MSR_RUN_VMPL_REQ 0x016ULL
 #define GHCB_MSR_RUN_VMPL_RESP 0x017ULL
 #define GHCB_MSR_HV_FEATURES_REQ 0x080ULL
@@ -37,6 +40,13 @@
 #define GHCB_MSR_TERM_REQ 0x100ULL
 
 /* Hypervisor features (GHCBData[63:12] of HV_FEATURES_RESP). */
+/* A page state change: the PSC buffer (in the GHCB's shared buffer) is this header and
+ * entries cur_entry..end_entry; an entry is cur_page (11:0), GFN (51:12), operation
+ * (55:52: 1 private, 2 shared) and page size (bit 56: 2M). */
+#define GHCB_PSC_HEADER 8U
+#define GHCB_PSC_MAX_ENTRIES 253U
+#define GHCB_PSC_OP_PRIVATE 1U
+#define GHCB_PSC_OP_SHARED 2U
 #define GHCB_HV_FEATURE_SNP (1ULL << 0)
 #define GHCB_HV_FEATURE_MULTI_VMPL (1ULL << 5)
 

@@ -63,6 +63,18 @@ static enum ghcb_verdict msr_protocol(struct ghcb_vcpu *v, const struct ghcb_env
 		v->ghcb_gpa = req & ~GHCB_MSR_FUNC_MASK;
 		v->msr = v->ghcb_gpa | GHCB_MSR_REG_GPA_RESP;
 		return GHCB_RESUME;
+	case GHCB_MSR_PSC_REQ: {
+		/* GFN in 51:12, operation in 55:52; the answer's 63:32 is 0 or an error. */
+		uint64_t op = (req >> 52) & 0xFU;
+		const char *err = op == GHCB_PSC_OP_PRIVATE || op == GHCB_PSC_OP_SHARED
+					  ? env->psc(env->ctx, req & 0x000FFFFFFFFFF000ULL, false,
+						     op == GHCB_PSC_OP_PRIVATE)
+					  : "unknown operation";
+
+		v->psc_msr++;
+		v->msr = (err != NULL ? (1ULL << 32) : 0U) | GHCB_MSR_PSC_RESP;
+		return GHCB_RESUME;
+	}
 	case GHCB_MSR_RUN_VMPL_REQ:
 		/* Bits 39:32 name the VMPL to run; only the SVSM's (0) runs, and the rest of
 		 * the request is zero. */
@@ -110,9 +122,59 @@ static enum ghcb_verdict guest_request(struct ghcb_vcpu *v, const struct ghcb_en
 	return GHCB_RESUME;
 }
 
+/* PAGE_STATE_CHANGE: SW_SCRATCH names the PSC buffer, which must lie in the GHCB's shared
+ * buffer; copied in once, each entry from cur_entry to end_entry done in order, cur_entry
+ * and each entry's cur_page written back; SW_EXITINFO2 0 when all were done. */
+static enum ghcb_verdict page_state_change(struct ghcb_vcpu *v, const struct ghcb_env *env,
+					   uint64_t scratch)
+{
+	static const uint64_t buffer_end = GHCB_SHARED_BUFFER_OFF + 2032U;
+	uint8_t buf[GHCB_PSC_HEADER + 8U * GHCB_PSC_MAX_ENTRIES];
+	uint64_t off = scratch - v->ghcb_gpa;
+	uint64_t status = 0;
+
+	if (scratch < v->ghcb_gpa || off < GHCB_SHARED_BUFFER_OFF ||
+	    off > buffer_end - sizeof(buf) || !env->read(env->ctx, scratch, buf, sizeof(buf))) {
+		return refuse(
+			v, "page state change buffer outside the GHCB's shared buffer:", scratch);
+	}
+	uint16_t cur = (uint16_t)(buf[0] | buf[1] << 8);
+	uint16_t end = (uint16_t)(buf[2] | buf[3] << 8);
+
+	if (load32(buf, 4) != 0U || end >= GHCB_PSC_MAX_ENTRIES) {
+		status = 1;
+	}
+	for (; status == 0U && cur <= end; cur++) {
+		uint64_t e = load64(buf, GHCB_PSC_HEADER + 8U * cur);
+		uint64_t op = (e >> 52) & 0xFU;
+		bool size_2m = ((e >> 56) & 1U) != 0U;
+		const char *err = op == GHCB_PSC_OP_PRIVATE || op == GHCB_PSC_OP_SHARED
+					  ? env->psc(env->ctx, e & 0x000FFFFFFFFFF000ULL, size_2m,
+						     op == GHCB_PSC_OP_PRIVATE)
+					  : "unknown operation";
+
+		if (err != NULL) {
+			v->why = err;
+			status = 1;
+			break;
+		}
+		store64(buf, GHCB_PSC_HEADER + 8U * cur,
+			(e & ~0xFFFULL) | (size_2m ? PAGES_PER_2M : 1U));
+		v->psc_pages += size_2m ? PAGES_PER_2M : 1U;
+	}
+	buf[0] = (uint8_t)cur;
+	buf[1] = (uint8_t)(cur >> 8);
+	v->psc_ghcb++;
+	if (!env->write(env->ctx, scratch, buf, sizeof(buf)) ||
+	    !env->write(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_INFO2_OFF, &status, sizeof(status))) {
+		return refuse(v, "GHCB the host cannot write:", v->ghcb_gpa);
+	}
+	return GHCB_RESUME;
+}
+
 static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *env)
 {
-	uint8_t fields[GHCB_SW_SCRATCH_OFF - GHCB_SW_EXIT_CODE_OFF];
+	uint8_t fields[GHCB_SW_SCRATCH_OFF + 8U - GHCB_SW_EXIT_CODE_OFF];
 	uint8_t tail[PAGE_SIZE - GHCB_PROTOCOL_VERSION_OFF];
 
 	/* The fields it acts on, copied once: SW_EXITCODE and both SW_EXITINFOs, then the
@@ -125,6 +187,7 @@ static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *
 	uint64_t code = load64(fields, 0);
 	uint64_t info1 = load64(fields, 8);
 	uint64_t info2 = load64(fields, 16);
+	uint64_t scratch = load64(fields, 24);
 	uint16_t version = (uint16_t)(tail[0] | tail[1] << 8);
 	uint32_t usage = load32(tail, 2);
 
@@ -140,6 +203,8 @@ static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *
 		return GHCB_SVSM_CALL;
 	case GHCB_EVENT_GUEST_REQUEST:
 		return guest_request(v, env, info1, info2);
+	case GHCB_EVENT_PSC:
+		return page_state_change(v, env, scratch);
 	case GHCB_EVENT_TERMINATE:
 		v->term_set = (uint8_t)(info1 & 0xFU);
 		v->term_code = (uint8_t)(info1 >> 4);

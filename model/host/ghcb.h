@@ -3,7 +3,8 @@
  * is the untrusted world around the SVSM, not Donjon's trusted code: it sees only what a
  * host would, through the accessors the platform gives it, and copies every GHCB in once.
  * What it supports so far: registering a GHCB, SEV information, hypervisor features,
- * RUN_VMPL (an SVSM call) by MSR and by GHCB, SNP guest requests to the PSP, termination.
+ * RUN_VMPL (an SVSM call) by MSR and by GHCB, SNP guest requests to the PSP, page state
+ * changes by MSR and by GHCB, termination.
  * Anything else is refused with a reason, and the platform stops the vCPU. */
 #ifndef MODEL_HOST_GHCB_H
 #define MODEL_HOST_GHCB_H
@@ -21,6 +22,9 @@ struct ghcb_env {
 	bool (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
 	/* An SNP guest request: 4 KiB message pages; the firmware status. */
 	uint32_t (*guest_request)(void *ctx, const void *req, void *resp);
+	/* A page state change of [gpa, +4K or 2M) to private or shared: NULL, or why the
+	 * host refuses it. */
+	const char *(*psc)(void *ctx, uint64_t gpa, bool size_2m, bool to_private);
 	void *ctx;
 	uint8_t c_bit; /* the C-bit position SEV information reports */
 };
@@ -32,6 +36,8 @@ struct ghcb_vcpu {
 	bool svsm_by_ghcb; /* the SVSM call in progress came through the GHCB page */
 	uint8_t term_set;  /* a termination request: reason set and code */
 	uint8_t term_code;
+	/* What the guest asked of the host: page state changes by MSR and by GHCB, pages. */
+	uint64_t psc_msr, psc_ghcb, psc_pages;
 	const char *why; /* what a refused request was, and its value */
 	uint64_t why_value;
 };

@@ -128,3 +128,39 @@ const char *rmp_access_fault(const struct rmp_table *t, unsigned vmpl, uint64_t 
 	}
 	return NULL;
 }
+
+const char *rmp_host_psc(const struct rmp_table *t, uint64_t gpa, enum page_size size,
+			 enum psc_op op)
+{
+	uint64_t bytes = page_size_bytes(size);
+	uint64_t region = gpa & ~(PAGE_SIZE_2M - 1U);
+
+	if ((gpa & (bytes - 1U)) != 0U) {
+		return "address not aligned to the page size";
+	}
+	if (!range_within(gpa, bytes, t->mem_size) || (op == PSC_PSMASH && size != PAGE_2M)) {
+		return op == PSC_PSMASH ? "psmash takes a 2m page" : "outside guest memory";
+	}
+	if (op != PSC_PRIVATE && op != PSC_SHARED && op != PSC_PSMASH) {
+		return "unknown page state change";
+	}
+	if (size == PAGE_4K && range_within(region, PAGE_SIZE_2M, t->mem_size) &&
+	    rmp_entry_at(t, region)->size_2m) {
+		for (uint64_t i = 0; i < PAGES_PER_2M; i++) {
+			rmp_entry_at(t, region + i * PAGE_SIZE)->size_2m = false;
+		}
+	}
+	for (uint64_t p = gpa; p < gpa + bytes; p += PAGE_SIZE) {
+		struct rmp_entry *e = rmp_entry_at(t, p);
+
+		if (op == PSC_PSMASH) {
+			e->size_2m = false;
+			continue;
+		}
+		*e = (struct rmp_entry){
+			.assigned = op == PSC_PRIVATE,
+			.size_2m = op == PSC_PRIVATE && size == PAGE_2M,
+		};
+	}
+	return NULL;
+}

@@ -29,6 +29,20 @@ enum rmp_result rmp_pvalidate(const struct rmp_table *t, unsigned vmpl, uint64_t
 enum rmp_result rmp_rmpadjust(const struct rmp_table *t, unsigned vmpl, uint64_t gpa,
 			      enum page_size size, unsigned target, uint8_t perms, bool vmsa);
 
+/* The hypervisor's page state changes (GHCB PSC operations 1 and 2, and PSMASH). */
+enum psc_op {
+	PSC_PRIVATE = 1,
+	PSC_SHARED = 2,
+	PSC_PSMASH = 3,
+};
+
+/* The hypervisor's RMPUPDATE for a page state change of [gpa, +size): a fresh entry, not
+ * validated, no lower-VMPL permissions (private or shared as op says); PSMASH splits a
+ * 2M entry. A 4K change inside a 2M entry smashes it first, as KVM does. NULL, or what is
+ * wrong with the request (nothing changed). */
+const char *rmp_host_psc(const struct rmp_table *t, uint64_t gpa, enum page_size size,
+			 enum psc_op op);
+
 /* Why a private access at vmpl to [gpa, gpa + len) faults, or NULL if it does not. */
 const char *rmp_access_fault(const struct rmp_table *t, unsigned vmpl, uint64_t gpa, uint64_t len,
 			     uint8_t need);

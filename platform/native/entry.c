@@ -6,7 +6,9 @@
 
 #include "cpu_sync.h"
 #include "harness.h"
+#include "arch/x86/cpu.h"
 #include "launch.h"
+#include "linux_boot.h"
 #include "native.h"
 #include "svm.h"
 
@@ -92,12 +94,48 @@ void native_run_core_tests(void)
 	kernel_exit(ct_run_tests("core-kernel", core_tests, core_test_count) == 0U);
 }
 
+/* mode=linux: Debian's Linux from the bundle (QEMU -initrd) as an SEV-SNP guest at VMPL2,
+ * on one vCPU. QEMU's exit code is the guest's own verdict (its /init writes it to the
+ * debug-exit port). */
+static void native_run_linux(void)
+{
+	struct native_launch_params lp;
+	uint32_t r[4];
+	uint64_t vmsa = 0;
+
+	/* The C-bit just below the CPU's physical address width, as on EPYC parts. */
+	cpuid(0x80000008U, 0, r);
+	uint8_t c_bit = (uint8_t)((r[0] & 0xFFU) - 1U);
+
+	native_give_low_memory(LINUX_LOW_END, LINUX_LEGACY_END);
+	native_set_c_bit(c_bit);
+	native_setup(&lp);
+	svm_snp_machine(c_bit, lp.vcpu_count);
+	const struct cpuid_policy policy = {
+		.snp = true, .c_bit = c_bit, .apic_id = 0, .vcpu_count = lp.vcpu_count
+	};
+	struct native_cpu *bsp = svm_cpu_init(0);
+
+	if (bsp == NULL || !linux_launch_prepare(&lp, &policy, &vmsa)) {
+		kernel_exit(false);
+	}
+	svm_run_vcpu(bsp, svsm_vcpu_seq(0));
+	log_msg(LOG_INFO, "linux: the guest %s",
+		!bsp->has_verdict	? "stopped without a verdict"
+		: bsp->verdict == 0x10U ? "passed its checks"
+					: "failed its checks");
+	kernel_exit(bsp->has_verdict && bsp->verdict == 0x10U);
+}
+
 void native_run_guest(void)
 {
 	struct native_launch_params lp;
 	bool passed = false;
 	const char *touch = cmdline_get("touch");
 
+	if (cmdline_is("mode", "linux")) {
+		native_run_linux();
+	}
 	native_setup(&lp);
 	lp.vcpu_count = smp_start(native_ap_work);
 	log_msg(LOG_INFO, "%u CPU(s) online", lp.vcpu_count);

@@ -39,4 +39,23 @@
 #define GUEST_IMAGE (NATIVE_GUEST_BASE + 0x100000ULL)
 #define GUEST_IMAGE_MAX (1ULL << 20)
 
+/* Linux (linux_boot.c): guest RAM is [0, LINUX_SECRETS) and [NATIVE_GUEST_BASE, top);
+ * Donjon keeps [LINUX_LOW_END, NATIVE_SVSM_SIZE). The pages SEV-SNP firmware gives a guest
+ * are E820 reserved (Linux neither reserves nor may map RAM there), the ACPI tables E820
+ * ACPI; the boot loader's pages (boot_params, command line, GDT, page tables) are RAM that
+ * Linux reuses once it has copied what it needs. */
+#define LINUX_ZERO_PAGE 0x10000ULL
+#define LINUX_CMDLINE_PAGE 0x11000ULL
+#define LINUX_GDT 0x12000ULL
+#define LINUX_PAGE_TABLES 0x13000ULL /* PML4, PDPT, 4 PDs: 0-4 GiB in 2 MiB pages */
+#define LINUX_SECRETS 0x90000ULL
+#define LINUX_CAA 0x91000ULL
+#define LINUX_CPUID 0x92000ULL
+#define LINUX_CC_BLOB 0x93000ULL /* the CC blob, then the SETUP_CC_BLOB setup_data */
+#define LINUX_ACPI 0x94000ULL
+#define LINUX_ACPI_SIZE 0x4000ULL
+#define LINUX_LOW_END 0x98000ULL
+#define LINUX_LEGACY_END 0x100000ULL	   /* [LINUX_LOW_END, here) reads as zeros */
+#define LINUX_KERNEL_MIN NATIVE_GUEST_BASE /* the lowest load address (2 MiB aligned) */
+
 #endif

@@ -13,4 +13,17 @@
  * (another vCPU may have changed them since): the caller stops the vCPU. */
 unsigned insn_length(struct native_cpu *c, uint64_t exit_code, const char **why);
 
+/* The SEV-SNP instructions a guest here executes as #UD (QEMU has neither): which one is
+ * at CS:RIP (RMPADJUST F3 0F 01 FE, PVALIDATE F2 0F 01 FF), its length in *len. */
+enum snp_insn {
+	SNP_INSN_NONE,
+	SNP_INSN_RMPADJUST,
+	SNP_INSN_PVALIDATE,
+};
+enum snp_insn insn_snp(struct native_cpu *c, unsigned *len);
+
+/* A linear address of the vCPU's to a guest-physical one through its page tables (the
+ * C-bit stripped); false if the walk fails. */
+bool insn_translate(struct native_cpu *c, uint64_t linear, uint64_t *gpa);
+
 #endif

@@ -51,10 +51,11 @@ static uint64_t startup_vmsa;
 
 /* The launch digest on this platform (docs/spec-notes.md): the PAGE_INFO chain of the
  * SEV-SNP launch over Donjon's own code and read-only data as it finds them in memory, the
- * guest's image, its secrets page and its first VMSA, computed by Donjon itself. It says
+ * guest's pages, its secrets page and its first VMSA, computed by Donjon itself. It says
  * which code runs to whoever trusts Donjon; no hardware vouches for it, and the chip key
  * that signs it is made at every boot. The PSP then fills Donjon's secrets page. */
-static void measure_launch(uint64_t guest_bytes, uint8_t *secrets)
+void launch_measure(const struct launch_part *parts, unsigned count, uint64_t secrets,
+		    uint64_t vmsa)
 {
 	uint64_t start = 0, end = 0;
 
@@ -63,14 +64,16 @@ static void measure_launch(uint64_t guest_bytes, uint8_t *secrets)
 	for (uint64_t pa = start; pa < end; pa += PAGE_SIZE) {
 		native_psp_measure(SNP_PAGE_NORMAL, pa, kernel_ptr(pa, PAGE_SIZE));
 	}
-	for (uint64_t off = 0; off < guest_bytes; off += PAGE_SIZE) {
-		native_psp_measure(SNP_PAGE_NORMAL, GUEST_IMAGE + off,
-				   kernel_ptr(GUEST_IMAGE + off, PAGE_SIZE));
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t base = parts[i].gpa & ~(PAGE_SIZE - 1U);
+
+		for (uint64_t pa = base; pa < parts[i].gpa + parts[i].len; pa += PAGE_SIZE) {
+			native_psp_measure(parts[i].type, pa, kernel_ptr(pa, PAGE_SIZE));
+		}
 	}
-	native_psp_measure(SNP_PAGE_SECRETS, secrets_page, NULL);
-	native_psp_measure(SNP_PAGE_VMSA, SNP_VMSA_MEASURE_GPA,
-			   kernel_ptr(startup_vmsa, PAGE_SIZE));
-	native_psp_launch_end(secrets);
+	native_psp_measure(SNP_PAGE_SECRETS, secrets, NULL);
+	native_psp_measure(SNP_PAGE_VMSA, SNP_VMSA_MEASURE_GPA, kernel_ptr(vmsa, PAGE_SIZE));
+	native_psp_launch_end(kernel_ptr(secrets, PAGE_SIZE));
 }
 
 bool native_launch_prepare(const struct native_launch_params *lp, uint64_t *vmsa_out)
@@ -113,7 +116,10 @@ bool native_launch_prepare(const struct native_launch_params *lp, uint64_t *vmsa
 	*(uint32_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_MODE_OFF, 4) = lp->guest_mode;
 	vmsa_init_long_mode(kernel_ptr(startup_vmsa, 4096), GUEST_IMAGE, GUEST_STACK_TOP,
 			    GUEST_PAGE_TABLES);
-	measure_launch((image_size + 4095U) & ~4095ULL, kernel_ptr(secrets_page, 4096));
+	const struct launch_part image = { SNP_PAGE_NORMAL, GUEST_IMAGE,
+					   (image_size + 4095U) & ~4095ULL };
+
+	launch_measure(&image, 1, secrets_page, startup_vmsa);
 	boot.secrets = gpa_init(secrets_page);
 	boot.vcpus[0] = (struct svsm_vcpu_boot){ .vmsa = gpa_init(startup_vmsa),
 						 .caa = gpa_init(GUEST_CAA(0)) };

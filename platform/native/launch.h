@@ -15,6 +15,20 @@ struct native_launch_params {
 	uint32_t guest_mode; /* GUEST_MODE_* for the test guest */
 };
 
+#include <donjon/snp.h>
+
+/* Guest pages the launch measures, as LAUNCH_UPDATE of type `type` would. */
+struct launch_part {
+	enum snp_page_type type;
+	uint64_t gpa;
+	uint64_t len;
+};
+
+/* The launch digest: Donjon's own code and read-only data, each part's pages, the secrets
+ * page and the startup VMSA; then the PSP fills the secrets page (docs/spec-notes.md). */
+void launch_measure(const struct launch_part *parts, unsigned count, uint64_t secrets,
+		    uint64_t vmsa);
+
 /* Validate the guest's launch pages (image, stack, page tables, parameter page, secrets
  * and calling-area pages), write its parameters, and start Donjon's core on them. The
  * first vCPU's VMSA goes to *vmsa. Can be repeated after native_rmp_reset. */

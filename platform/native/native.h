@@ -21,6 +21,20 @@ bool native_mm_init(uint64_t mem_size);
  * and every less privileged one), every level allocated for guest memory, so that later
  * changes never need memory. */
 bool native_npt_init(void);
+/* For Linux, before native_mm_init: the guest also gets the memory below end (real-mode
+ * code needs it); Donjon keeps [end, NATIVE_SVSM_SIZE), of which the guest reads
+ * [end, legacy) as zeros (the PC's legacy area). native_donjon_base: end, 0 otherwise. */
+void native_give_low_memory(uint64_t end, uint64_t legacy);
+uint64_t native_donjon_base(void);
+/* For Linux, before native_npt_init: guest memory is mapped at both C-bit aliases. */
+void native_set_c_bit(unsigned bit);
+/* The host's page state change (GHCB PSC) of guest memory; NULL or why it was refused
+ * (Donjon's memory, a VMSA page, outside memory, misaligned). */
+const char *native_host_psc(uint64_t gpa, enum page_size size, bool to_private);
+/* RMPADJUST executed by a guest vCPU at vmpl (the native platform emulates the
+ * instruction): the RMP model's answer, the nested tables kept in step. */
+enum rmp_result native_guest_rmpadjust(unsigned vmpl, uint64_t gpa, enum page_size size,
+				       unsigned target, uint8_t perms, bool vmsa);
 /* The nested page table of a VMPL; 0 for a VMPL no guest vCPU can have. */
 uint64_t native_npt_root(unsigned vmpl);
 

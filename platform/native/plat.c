@@ -24,6 +24,28 @@ static struct psp psp;
 static struct spinlock psp_lock = { ATOMIC_FLAG_INIT };
 static struct rmp_table rmp;
 static uint64_t npt_pml4[VMPL_COUNT];
+/* Donjon's range is [donjon_low, NATIVE_SVSM_SIZE): 0 for the test guest; for Linux, the
+ * guest also has the low memory below it (native_give_low_memory). */
+static uint64_t donjon_low;
+/* For Linux, [donjon_low, legacy_end) is the PC's legacy area (EBDA, VGA, option and BIOS
+ * ROMs): Linux scans it (for an iBFT, for instance), so it reads as zeros, through one
+ * read-only page holding nothing. */
+static uint64_t legacy_end;
+static uint64_t zero_page;
+/* The C-bit's place in a guest-physical address (0: none): guest memory is mapped twice,
+ * at gpa (C=0, the shared view) and at gpa | c_bit_mask (C=1, private). */
+static uint64_t c_bit_mask;
+
+static bool in_donjon(uint64_t gpa)
+{
+	return gpa >= donjon_low && gpa < NATIVE_SVSM_SIZE;
+}
+
+/* The first guest page above Donjon's range and every page below it. */
+static bool guest_memory(uint64_t gpa)
+{
+	return !in_donjon(gpa) && gpa < rmp.mem_size;
+}
 /* The VMSA plat_vmsa_stop is stopping, until the core clears its VMSA bit: it may not be
  * claimed again in between. Guarded by native_lock. */
 static uint64_t stopping_vmsa;
@@ -70,16 +92,27 @@ static uint64_t *npt_leaf(uint64_t root, uint64_t gpa)
 	return leaf != NULL ? &leaf[(gpa >> 12) & 511U] : NULL;
 }
 
-/* What vmpl's nested page table must say for gpa: the RMP's verdict for that VMPL. A VMSA
- * page is never mapped, whatever its permissions say. */
-static uint64_t npte_for(unsigned vmpl, uint64_t gpa)
+/* What vmpl's nested page table must say for gpa through one alias: the RMP's verdict for
+ * that VMPL. A private page is mapped while validated, with its VMPL's permissions, through
+ * both aliases (real-mode code and the boot page tables carry no C-bit); a shared page only
+ * through the C=0 alias, readable, writable, not executable. A VMSA page is never mapped,
+ * whatever its permissions say, nor is Donjon's memory. */
+static uint64_t npte_for(unsigned vmpl, uint64_t gpa, bool c_bit)
 {
 	const struct rmp_entry *e = rmp_entry_at(&rmp, gpa);
 	uint8_t p = e->perms[vmpl];
 	uint64_t v = gpa | NPTE_P | NPTE_US;
 
-	if (gpa < NATIVE_GUEST_BASE || !e->assigned || !e->validated || e->vmsa ||
-	    (p & RMP_PERM_READ) == 0U) {
+	if (gpa >= donjon_low && gpa < legacy_end) {
+		return zero_page | NPTE_P | NPTE_US | NPTE_NX;
+	}
+	if (!guest_memory(gpa)) {
+		return 0;
+	}
+	if (!e->assigned) {
+		return c_bit_mask != 0U && !c_bit ? v | NPTE_RW | NPTE_NX : 0U;
+	}
+	if (!e->validated || e->vmsa || (p & RMP_PERM_READ) == 0U) {
 		return 0;
 	}
 	if ((p & RMP_PERM_WRITE) != 0U) {
@@ -114,16 +147,19 @@ static void npt_sync(uint64_t gpa, uint64_t len)
 			continue;
 		}
 		for (uint64_t p = gpa; p < gpa + len; p += PAGE_SIZE) {
-			uint64_t *leaf = npt_leaf(npt_pml4[vmpl], p);
-			uint64_t want = npte_for(vmpl, p);
+			for (unsigned alias = 0; alias < (c_bit_mask != 0U ? 2U : 1U); alias++) {
+				uint64_t *leaf = npt_leaf(npt_pml4[vmpl],
+							  p | (alias != 0U ? c_bit_mask : 0U));
+				uint64_t want = npte_for(vmpl, p, alias != 0U);
 
-			/* Every leaf table was allocated by native_npt_init. */
-			if (leaf == NULL || *leaf == want) {
-				continue;
+				/* Every leaf table was allocated by native_npt_init. */
+				if (leaf == NULL || *leaf == want) {
+					continue;
+				}
+				reduced = reduced || npte_reduces(*leaf, want);
+				changed = true;
+				__atomic_store_n(leaf, want, __ATOMIC_RELEASE);
 			}
-			reduced = reduced || npte_reduces(*leaf, want);
-			changed = true;
-			__atomic_store_n(leaf, want, __ATOMIC_RELEASE);
 		}
 	}
 	if (changed) {
@@ -132,7 +168,9 @@ static void npt_sync(uint64_t gpa, uint64_t len)
 }
 
 /* The RMP as the host leaves it at launch: Donjon's range validated, guest memory
- * assigned (4K entries below NATIVE_2M_FROM, 2M above) and not validated. */
+ * assigned and not validated; for the test guest 4K entries below NATIVE_2M_FROM and 2M
+ * above, for Linux (whose launch validates all of its memory a page at a time) 4K
+ * entries. */
 static void rmp_initial(void)
 {
 	uint64_t pages = rmp.mem_size >> PAGE_SHIFT;
@@ -142,9 +180,9 @@ static void rmp_initial(void)
 
 		rmp.entries[i] = (struct rmp_entry){
 			.assigned = true,
-			.validated = gpa < NATIVE_GUEST_BASE,
-			.size_2m =
-				gpa >= NATIVE_2M_FROM && (gpa | (PAGE_SIZE_2M - 1U)) < rmp.mem_size,
+			.validated = in_donjon(gpa),
+			.size_2m = donjon_low == 0U && gpa >= NATIVE_2M_FROM &&
+				   (gpa | (PAGE_SIZE_2M - 1U)) < rmp.mem_size,
 		};
 	}
 }
@@ -168,13 +206,13 @@ void native_rmp_reset(void)
 	spin_lock(&native_lock);
 	rmp_initial();
 	stopping_vmsa = 0;
-	npt_sync(NATIVE_GUEST_BASE, rmp.mem_size - NATIVE_GUEST_BASE);
+	npt_sync(0, rmp.mem_size);
 	spin_unlock(&native_lock);
 }
 
 const char *native_guest_access_fault(unsigned vmpl, uint64_t gpa, uint64_t len, uint8_t need)
 {
-	if (gpa < NATIVE_GUEST_BASE) {
+	if (in_donjon(gpa) || (len != 0U && in_donjon(gpa + len - 1U))) {
 		return "Donjon's memory";
 	}
 	spin_lock(&native_lock);
@@ -189,7 +227,7 @@ bool native_guest_copy_in(unsigned vmpl, uint64_t gpa, void *buf, size_t len, ui
 	const void *src = NULL;
 
 	spin_lock(&native_lock);
-	if (gpa >= NATIVE_GUEST_BASE && rmp_access_fault(&rmp, vmpl, gpa, len, need) == NULL) {
+	if (!in_donjon(gpa) && rmp_access_fault(&rmp, vmpl, gpa, len, need) == NULL) {
 		src = kernel_ptr(gpa, len);
 	}
 	if (src != NULL) {
@@ -204,8 +242,7 @@ bool native_guest_copy_out(unsigned vmpl, uint64_t gpa, const void *buf, size_t 
 	void *dst = NULL;
 
 	spin_lock(&native_lock);
-	if (gpa >= NATIVE_GUEST_BASE &&
-	    rmp_access_fault(&rmp, vmpl, gpa, len, RMP_PERM_WRITE) == NULL) {
+	if (!in_donjon(gpa) && rmp_access_fault(&rmp, vmpl, gpa, len, RMP_PERM_WRITE) == NULL) {
 		dst = kernel_ptr(gpa, len);
 	}
 	if (dst != NULL) {
@@ -228,16 +265,31 @@ bool native_rmp_entry(uint64_t gpa, struct rmp_entry *out)
 
 bool native_npt_init(void)
 {
+	uint64_t *zero = NULL;
+
+	if (legacy_end > donjon_low &&
+	    (!pmm_alloc(&zero_page) || (zero = kernel_ptr(zero_page, PAGE_SIZE)) == NULL)) {
+		return false;
+	}
+	if (zero != NULL) {
+		__builtin_memset(zero, 0, PAGE_SIZE);
+	}
 	for (unsigned vmpl = NATIVE_GUEST_VMPL; vmpl < VMPL_COUNT; vmpl++) {
 		if (!pmm_alloc(&npt_pml4[vmpl])) {
 			return false;
 		}
-		for (uint64_t gpa = NATIVE_GUEST_BASE; gpa < rmp.mem_size; gpa += PAGE_SIZE_2M) {
-			if (npt_leaf(npt_pml4[vmpl], gpa) == NULL) {
+		for (uint64_t gpa = 0; gpa < rmp.mem_size; gpa += PAGE_SIZE_2M) {
+			if ((!in_donjon(gpa) || !in_donjon(gpa + PAGE_SIZE_2M - 1U)) &&
+			    (npt_leaf(npt_pml4[vmpl], gpa) == NULL ||
+			     (c_bit_mask != 0U &&
+			      npt_leaf(npt_pml4[vmpl], gpa | c_bit_mask) == NULL))) {
 				return false;
 			}
 		}
 	}
+	spin_lock(&native_lock);
+	npt_sync(donjon_low, legacy_end > donjon_low ? legacy_end - donjon_low : 0U);
+	spin_unlock(&native_lock);
 	return true;
 }
 
@@ -267,7 +319,7 @@ uint64_t native_npt_root(unsigned vmpl)
 
 bool native_launch_validate(uint64_t gpa)
 {
-	if (gpa < NATIVE_GUEST_BASE || !rmp_range_in_memory(&rmp, gpa, PAGE_SIZE)) {
+	if (in_donjon(gpa) || !rmp_range_in_memory(&rmp, gpa, PAGE_SIZE)) {
 		return false;
 	}
 	spin_lock(&native_lock);
@@ -278,7 +330,7 @@ bool native_launch_validate(uint64_t gpa)
 
 bool native_launch_vmsa(uint64_t gpa)
 {
-	if (gpa >= NATIVE_GUEST_BASE || (gpa & (PAGE_SIZE - 1U)) != 0U) {
+	if (!in_donjon(gpa) || (gpa & (PAGE_SIZE - 1U)) != 0U) {
 		return false;
 	}
 	spin_lock(&native_lock);
@@ -445,4 +497,57 @@ bool plat_random(void *buf, size_t len)
 		out[i] = (uint8_t)v;
 	}
 	return true;
+}
+
+void native_give_low_memory(uint64_t end, uint64_t legacy)
+{
+	donjon_low = end;
+	legacy_end = legacy;
+}
+
+uint64_t native_donjon_base(void)
+{
+	return donjon_low;
+}
+
+void native_set_c_bit(unsigned bit)
+{
+	c_bit_mask = bit != 0U ? 1ULL << bit : 0U;
+}
+
+const char *native_host_psc(uint64_t gpa, enum page_size size, bool to_private)
+{
+	const char *err = NULL;
+	uint64_t bytes = page_size_bytes(size);
+
+	if (!guest_memory(gpa) || (bytes > PAGE_SIZE && !guest_memory(gpa + bytes - 1U))) {
+		return "not guest memory";
+	}
+	spin_lock(&native_lock);
+	for (uint64_t p = gpa; p < gpa + bytes && err == NULL; p += PAGE_SIZE) {
+		if (rmp_entry_at(&rmp, p)->vmsa || cpusync_claimed(p)) {
+			err = "a VMSA page";
+		}
+	}
+	if (err == NULL) {
+		err = rmp_host_psc(&rmp, gpa, size, to_private ? PSC_PRIVATE : PSC_SHARED);
+	}
+	if (err == NULL) {
+		npt_sync(gpa, bytes);
+	}
+	spin_unlock(&native_lock);
+	return err;
+}
+
+enum rmp_result native_guest_rmpadjust(unsigned vmpl, uint64_t gpa, enum page_size size,
+				       unsigned target, uint8_t perms, bool vmsa)
+{
+	spin_lock(&native_lock);
+	enum rmp_result r = rmp_rmpadjust(&rmp, vmpl, gpa, size, target, perms, vmsa);
+
+	if (r == RMP_SUCCESS) {
+		npt_sync(gpa, page_size_bytes(size));
+	}
+	spin_unlock(&native_lock);
+	return r;
 }

@@ -14,11 +14,14 @@
 
 #include "arch/x86/cpu.h"
 #include "cpu_sync.h"
+#include "cpuid.h"
 #include "insn.h"
+#include "svm_snp.h"
 
 #define MSR_EFER 0xC0000080U
 #define MSR_VM_HSAVE_PA 0xC0010117U
 
+#define VMCB_INTERCEPT_EXCEPTIONS 0x008U
 #define VMCB_INTERCEPT_MISC1 0x00CU
 #define VMCB_INTERCEPT_MISC2 0x010U
 #define VMCB_INTERCEPT_MISC3 0x014U
@@ -92,8 +95,6 @@
 #define GUEST_OUTPUT_MAX (256U * 1024U)
 
 #define CR4_OSXSAVE (1ULL << 18)
-#define CPUID1_ECX_MONITOR (1U << 3)
-#define CPUID1_ECX_OSXSAVE (1U << 27)
 #define CPUID_EXT1_ECX_SVM (1U << 2)
 #define CPUID_EXT1_EDX_1G_PAGES (1U << 26)
 
@@ -113,6 +114,12 @@ static const uint16_t gpr_offsets[14] = {
 
 static uint64_t iopm_pa;
 static uint64_t msrpm_pa;
+/* Linux's SEV-SNP machine (svm_snp_machine), or the test guest's. */
+static struct {
+	bool on;
+	uint8_t c_bit;
+	unsigned vcpus;
+} snp;
 static atomic_uint output_bytes;
 static struct native_cpu cpus[SMP_MAX_CPUS];
 
@@ -134,6 +141,14 @@ bool svm_reserve(void)
 		msr[i] = 0xFF;
 	}
 	return true;
+}
+
+void svm_snp_machine(uint8_t c_bit, unsigned vcpus)
+{
+	snp.on = true;
+	snp.c_bit = c_bit;
+	snp.vcpus = vcpus;
+	svm_snp_passthrough(kernel_ptr(msrpm_pa, 2 * PAGE_SIZE));
 }
 
 struct native_cpu *svm_cpu_init(unsigned index)
@@ -179,6 +194,7 @@ static void vmcb_prepare(uint8_t *vmcb, uint64_t npt)
 		MISC2_SVM_AND_RDTSCP | MISC2_WBINVD | MISC2_MONITOR | MISC2_MWAIT |
 			MISC2_MWAIT_ARMED | MISC2_XSETBV | MISC2_RDPRU);
 	store32(vmcb, VMCB_INTERCEPT_MISC3, MISC3_BROADCAST_AND_MCOMMIT);
+	store32(vmcb, VMCB_INTERCEPT_EXCEPTIONS, snp.on ? 1U << VECTOR_UD : 0U);
 	store64(vmcb, VMCB_IOPM_BASE, iopm_pa);
 	store64(vmcb, VMCB_MSRPM_BASE, msrpm_pa);
 	store32(vmcb, VMCB_ASID, 1);
@@ -187,7 +203,7 @@ static void vmcb_prepare(uint8_t *vmcb, uint64_t npt)
 	store64(vmcb, VMCB_N_CR3, npt);
 }
 
-static void inject_exception(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error)
+void inject_exception(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error)
 {
 	uint64_t ev = EVENT_VALID | EVENT_EXCEPTION | vector;
 
@@ -239,6 +255,10 @@ static void guest_putc(struct native_cpu *c, char ch)
 	c->line[c->line_len] = '\0';
 	kprintf("%s", c->line);
 	c->line_len = 0;
+	/* A line longer than the buffer goes on in the next one. */
+	if (ch != '\n') {
+		c->line[c->line_len++] = ch;
+	}
 }
 
 static bool handle_io(struct native_cpu *c, const uint8_t *vmcb)
@@ -265,6 +285,10 @@ static bool handle_io(struct native_cpu *c, const uint8_t *vmcb)
 	} else if (port == DEBUG_EXIT_PORT) {
 		c->verdict = (uint32_t)rax;
 		c->has_verdict = true;
+		/* Linux's /init ends the machine here. */
+		if (snp.on) {
+			return false;
+		}
 	}
 	/* The IOIO exit gives the next RIP (EXITINFO2). */
 	store64(c->state, VMSA_RIP_OFF, load64(vmcb, VMCB_EXIT_INFO2));
@@ -294,6 +318,12 @@ static uint32_t host_guest_request(void *ctx, const void *req, void *resp)
 	return plat_guest_request(req, resp);
 }
 
+static const char *host_psc(void *ctx, uint64_t gpa, bool size_2m, bool to_private)
+{
+	(void)ctx;
+	return native_host_psc(gpa, size_2m ? PAGE_2M : PAGE_4K, to_private);
+}
+
 static bool handle_svsm_call(struct native_cpu *c)
 {
 	struct svsm_regs regs;
@@ -321,7 +351,7 @@ static bool handle_vmgexit(struct native_cpu *c)
 	/* VMMCALL (0F 01 D9) takes 3 bytes, the VMGEXIT encoding (F3 0F 01 D9) 4: read
 	 * through the guest's own page tables, with its own permissions. */
 	unsigned len = insn_length(c, EXIT_VMMCALL, &why);
-	struct ghcb_env env = { host_read, host_write, host_guest_request, c, 0 };
+	struct ghcb_env env = { host_read, host_write, host_guest_request, host_psc, c, snp.c_bit };
 	bool by_ghcb = !ghcb_unused(&c->ghcb);
 
 	if (len == 0U) {
@@ -355,11 +385,34 @@ static bool handle_vmgexit(struct native_cpu *c)
 
 /* RDMSR and WRMSR: only the GHCB MSR, which the host model keeps per vCPU. Every other MSR
  * stops the vCPU (an allowlist comes with the Linux guest). */
-static bool handle_msr(struct native_cpu *c, const uint8_t *vmcb)
+static bool handle_msr(struct native_cpu *c, uint8_t *vmcb)
 {
 	uint32_t msr = (uint32_t)load64(c->state, VMSA_RCX_OFF);
 	bool write = load64(vmcb, VMCB_EXIT_INFO1) != 0U;
 
+	if (snp.on && msr != GHCB_MSR) {
+		uint64_t value = (load64(c->state, VMSA_RDX_OFF) << 32) |
+				 (uint32_t)load64(c->state, VMSA_RAX_OFF);
+
+		switch (svm_snp_msr(c, msr, write, &value)) {
+		case SNP_MSR_GP:
+			inject_exception(vmcb, VECTOR_GP, true, 0);
+			return true;
+		case SNP_MSR_STOP:
+			return false;
+		case SNP_MSR_DONE:
+		default:
+			break;
+		}
+		if (!skip_instruction(c, EXIT_MSR)) {
+			return false;
+		}
+		if (!write) {
+			store64(c->state, VMSA_RAX_OFF, (uint32_t)value);
+			store64(c->state, VMSA_RDX_OFF, value >> 32);
+		}
+		return true;
+	}
 	if (msr != GHCB_MSR) {
 		log_guest("vCPU %u stopped: %s of MSR 0x%x", c->apic_id, write ? "WRMSR" : "RDMSR",
 			  msr);
@@ -380,31 +433,28 @@ static bool handle_msr(struct native_cpu *c, const uint8_t *vmcb)
 	return true;
 }
 
-/* CPUID as the host's CPU answers it, less what a guest here does not have: SVM (its
- * instructions raise #UD) and MONITOR/MWAIT (the same); OSXSAVE and the XSAVE area size
- * follow the guest's own CR4 and XCR0. */
+/* CPUID as the host's CPU answers it, with the guest machine's differences
+ * (model/host/cpuid.c); the XSAVE area size follows the guest's own XCR0. */
 static bool handle_cpuid(struct native_cpu *c)
 {
 	uint32_t leaf = (uint32_t)load64(c->state, VMSA_RAX_OFF);
 	uint32_t sub = (uint32_t)load64(c->state, VMSA_RCX_OFF);
-	uint32_t r[4];
+	uint32_t host[4], r[4];
+	const struct cpuid_policy policy = {
+		.snp = snp.on,
+		.osxsave = (load64(c->state, VMSA_CR4_OFF) & CR4_OSXSAVE) != 0U,
+		.c_bit = snp.c_bit,
+		.apic_id = c->apic_id,
+		.vcpu_count = snp.vcpus,
+	};
 
 	if (!skip_instruction(c, EXIT_CPUID)) {
 		return false;
 	}
 	fpu_xcr0_enter(c->xcr0);
-	cpuid(leaf, sub, r);
+	cpuid(leaf, sub, host);
 	fpu_xcr0_leave(c->xcr0);
-	if (leaf == 1U) {
-		r[2] &= ~(CPUID1_ECX_MONITOR | CPUID1_ECX_OSXSAVE);
-		if ((load64(c->state, VMSA_CR4_OFF) & CR4_OSXSAVE) != 0U) {
-			r[2] |= CPUID1_ECX_OSXSAVE;
-		}
-	} else if (leaf == 0x80000001U) {
-		r[2] &= ~CPUID_EXT1_ECX_SVM;
-	} else if (leaf == 0x8000000AU || leaf == 5U) {
-		r[0] = r[1] = r[2] = r[3] = 0;
-	}
+	cpuid_guest(&policy, leaf, sub, host, r);
 	store64(c->state, VMSA_RAX_OFF, r[0]);
 	store64(c->state, VMSA_RBX_OFF, r[1]);
 	store64(c->state, VMSA_RCX_OFF, r[2]);
@@ -540,6 +590,8 @@ static bool handle_exit(struct native_cpu *c, uint8_t *vmcb)
 		return false;
 	case EXIT_NPF:
 		return handle_npf(c, vmcb);
+	case EXIT_EXCP_UD:
+		return svm_snp_ud(c, vmcb);
 	case EXIT_SHUTDOWN:
 		log_guest("vCPU %u stopped: shutdown (triple fault) at RIP 0x%lx", c->apic_id,
 			  guest_rip(c));
@@ -618,6 +670,7 @@ void svm_run_vcpu(struct native_cpu *c, uint64_t seq)
 	c->flush = true;
 	c->npf_retry = ~0ULL;
 	c->line_len = 0;
+	c->c_bit_mask = snp.on ? 1ULL << snp.c_bit : 0U;
 	ghcb_vcpu_init(&c->ghcb);
 	uint64_t npt = native_npt_root(c->vmpl);
 

@@ -6,6 +6,7 @@
 #include "native.h"
 
 /* SVM exit codes (AMD APM vol. 2, appendix C) that Donjon handles. */
+#define EXIT_EXCP_UD 0x46U
 #define EXIT_NMI 0x61U
 #define EXIT_CPUID 0x72U
 #define EXIT_RSM 0x73U
@@ -39,7 +40,8 @@
 struct native_cpu {
 	unsigned index; /* the kernel's CPU index */
 	unsigned apic_id;
-	uint8_t maxphyaddr; /* what the guest's page-table entries may address (CPUID) */
+	uint8_t maxphyaddr;  /* what the guest's page-table entries may address (CPUID) */
+	uint64_t c_bit_mask; /* the C-bit in the guest's page-table entries (SNP guests) */
 	bool pages_1g;
 	uint64_t vmcb;	    /* Donjon's pages for this CPU (physical addresses) */
 	uint64_t host_save; /* where VMSAVE keeps the host's state during VMRUN */
@@ -54,14 +56,22 @@ struct native_cpu {
 	bool flush;	       /* flush the guest TLB at the next entry in any case */
 	uint64_t npf_retry;    /* the page of the last nested page fault retried after a flush */
 	struct ghcb_vcpu ghcb; /* the host's side of the GHCB protocol, per vCPU */
+	uint64_t msr_hwcr, msr_de_cfg; /* the emulated machine's writable MSRs */
+	uint64_t rmpadjusts;	       /* RMPADJUSTs the vCPU executed */
 	uint32_t verdict;
 	bool has_verdict; /* the guest wrote its result to the debug-exit port */
 	char line[128];	  /* the guest's console output, a line at a time */
 	unsigned line_len;
 };
 
+/* An exception for the guest at its next entry. */
+void inject_exception(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error);
 /* Before pmm_init: the I/O and MSR permission maps (everything intercepted). */
 bool svm_reserve(void);
+/* The guest is Linux on the emulated SEV-SNP machine, vcpus vCPUs, C-bit c_bit: its CPUID
+ * and MSRs (svm_snp.c), #UD intercepted for RMPADJUST and PVALIDATE, the MSRs that are
+ * part of the VMCB's guest state passed through. Once, before any vCPU runs. */
+void svm_snp_machine(uint8_t c_bit, unsigned vcpus);
 /* SVM on for this CPU (EFER.SVME, host save area, FPU set-up) and its pages; NULL (with a
  * message) without SVM and nested paging, or without memory. */
 struct native_cpu *svm_cpu_init(unsigned index);

@@ -85,41 +85,15 @@ bool sim_rmp_entry(struct sim_machine *m, gpa_t gpa, struct rmp_entry *out)
 	return true;
 }
 
-/* The hypervisor's RMPUPDATE for a page state change: a fresh entry, not validated, no
- * lower-VMPL permissions. A 4K change inside a 2M entry smashes it first, as KVM does. */
+/* The hypervisor's RMPUPDATE for a page state change (model/rmp's rule). */
 const char *sim_host_psc(struct sim_machine *m, gpa_t gpa, enum page_size size, enum psc_op op)
 {
-	uint64_t base = gpa_val(gpa);
-	uint64_t bytes = page_size_bytes(size);
-	uint64_t region = base & ~(PAGE_SIZE_2M - 1U);
-
-	if ((base & (bytes - 1U)) != 0U) {
-		return "address not aligned to the page size";
-	}
-	if (!range_within(base, bytes, m->mem_size) || (op == PSC_PSMASH && size != PAGE_2M)) {
-		return op == PSC_PSMASH ? "psmash takes a 2m page" : "outside guest memory";
-	}
 	pthread_mutex_lock(&m->lock);
-	if (size == PAGE_4K && range_within(region, PAGE_SIZE_2M, m->mem_size) &&
-	    rmp_at(m, region)->size_2m) {
-		for (uint64_t i = 0; i < PAGES_PER_2M; i++) {
-			rmp_at(m, region + i * PAGE_SIZE)->size_2m = false;
-		}
-	}
-	for (uint64_t p = base; p < base + bytes; p += PAGE_SIZE) {
-		struct rmp_entry *e = rmp_at(m, p);
+	struct rmp_table t = table_of(m);
+	const char *err = rmp_host_psc(&t, gpa_val(gpa), size, op);
 
-		if (op == PSC_PSMASH) {
-			e->size_2m = false;
-			continue;
-		}
-		*e = (struct rmp_entry){
-			.assigned = op == PSC_PRIVATE,
-			.size_2m = op == PSC_PRIVATE && size == PAGE_2M,
-		};
-	}
 	pthread_mutex_unlock(&m->lock);
-	return NULL;
+	return err;
 }
 
 /* AP creation (GHCB NAE 0x8000_0013): the host runs `vmsa` for apic_id from now on. The

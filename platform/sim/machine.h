@@ -36,12 +36,6 @@ struct sim_vcpu {
 	bool runnable; /* the host has a VMSA for it */
 };
 
-enum psc_op {
-	PSC_PRIVATE = 1,
-	PSC_SHARED = 2,
-	PSC_PSMASH = 3,
-};
-
 /* What the (untrusted) host does to the SVSM's SNP guest requests: forward them as they
  * are, or attack. */
 enum sim_host_tamper {
