@@ -6,6 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+static inline uint16_t load16(const void *page, size_t off)
+{
+	uint16_t v = 0;
+
+	__builtin_memcpy(&v, (const uint8_t *)page + off, sizeof(v));
+	return v;
+}
+
 static inline uint32_t load32(const void *page, size_t off)
 {
 	uint32_t v = 0;
@@ -20,6 +28,11 @@ static inline uint64_t load64(const void *page, size_t off)
 
 	__builtin_memcpy(&v, (const uint8_t *)page + off, sizeof(v));
 	return v;
+}
+
+static inline void store16(void *page, size_t off, uint16_t v)
+{
+	__builtin_memcpy((uint8_t *)page + off, &v, sizeof(v));
 }
 
 static inline void store32(void *page, size_t off, uint32_t v)
