@@ -98,7 +98,7 @@ $(BUILD)/donjon-sim-san: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(TOOL_SIM_SRC))
 
 # The unit tests under ThreadSanitizer (make test runs the concurrent ones).
 $(BUILD)/test-unit-tsan: $(call objs,tsan,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(GUEST_WALK_SRC) \
-	lib/igvm/igvm_build.c tests/igvm_sample.c)
+	$(HOST_MODEL_SRC) lib/igvm/igvm_build.c tests/igvm_sample.c)
 	$(say) CC $@
 	$(Q)$(CC) $(TSAN_CFLAGS) -o $@ $^ $(LIBS)
 

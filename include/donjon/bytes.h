@@ -6,6 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+static inline uint16_t load16(const void *page, size_t off)
+{
+	uint16_t v = 0;
+
+	__builtin_memcpy(&v, (const uint8_t *)page + off, sizeof(v));
+	return v;
+}
+
 static inline uint32_t load32(const void *page, size_t off)
 {
 	uint32_t v = 0;
