@@ -16,6 +16,9 @@
 #define MSR_APIC_BASE 0x1BU
 #define MSR_PATCH_LEVEL 0x8BU
 #define MSR_SYSENTER_CS 0x174U
+#define MSR_TSC_DEADLINE 0x6E0U
+#define MSR_X2APIC_FIRST 0x800U
+#define MSR_X2APIC_LAST 0x8FFU
 #define MSR_SYSENTER_EIP 0x176U
 #define MSR_PAT 0x277U
 #define MSR_EFER 0xC0000080U
@@ -167,6 +170,14 @@ enum snp_msr_result svm_snp_msr(struct native_cpu *c, uint32_t msr, bool write, 
 			*value = c->msr_hwcr;
 		}
 		return SNP_MSR_DONE;
+	case MSR_TSC_DEADLINE:
+	case MSR_X2APIC_FIRST ... MSR_X2APIC_LAST:
+		/* model/host/apic.c is not wired in yet: a clear stop, not a #GP Linux would
+		 * take for an APIC that is not there. */
+		log_guest(
+			"vCPU %u stopped: %s of x2APIC MSR 0x%x, which Donjon does not emulate yet",
+			c->apic_id, write ? "WRMSR" : "RDMSR", msr);
+		return SNP_MSR_STOP;
 	case MSR_DE_CFG:
 		if (write) {
 			c->msr_de_cfg = *value;
