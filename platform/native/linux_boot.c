@@ -69,7 +69,8 @@ static bool read_bundle(struct linux_image *li, uint64_t mem_size)
 	li->bz_size = h->kernel_size;
 	li->initrd = li->bundle_pa + h->initrd_off;
 	li->initrd_size = h->initrd_size;
-	li->cmdline = kernel_ptr(li->bundle_pa + h->cmdline_off, h->cmdline_size + 1U);
+	li->cmdline = kernel_ptr(li->bundle_pa + h->cmdline_off,
+				 h->cmdline_size != 0U ? h->cmdline_size : 1U);
 	li->cmdline_size = h->cmdline_size;
 	if (li->bz == NULL || li->cmdline == NULL) {
 		return false;
@@ -93,7 +94,7 @@ static bool read_bundle(struct linux_image *li, uint64_t mem_size)
 	li->load = pref >= LINUX_KERNEL_MIN && (pref & (align - 1U)) == 0U
 			   ? pref
 			   : (LINUX_KERNEL_MIN + align - 1U) & ~(align - 1U);
-	if (li->load + span > mem_size ||
+	if (span > mem_size || li->load > mem_size - span ||
 	    (li->load < li->bundle_pa + li->bundle_size && li->bundle_pa < li->load + span)) {
 		log_msg(LOG_ERR,
 			"linux: no room for the kernel (%lu MiB) at 0x%lx below the bundle",

@@ -41,7 +41,17 @@ static bool in_donjon(uint64_t gpa)
 	return gpa >= donjon_low && gpa < NATIVE_SVSM_SIZE;
 }
 
-/* The first guest page above Donjon's range and every page below it. */
+/* True if [gpa, gpa + len) has a byte in Donjon's range (or wraps). With guest memory on
+ * both sides of the range (Linux), a check of the start alone would not do. */
+static bool touches_donjon(uint64_t gpa, uint64_t len)
+{
+	uint64_t end = 0;
+
+	return __builtin_add_overflow(gpa, len, &end) ||
+	       (len != 0U && gpa < NATIVE_SVSM_SIZE && end > donjon_low);
+}
+
+/* Guest memory: below the top of memory and outside Donjon's range. */
 static bool guest_memory(uint64_t gpa)
 {
 	return !in_donjon(gpa) && gpa < rmp.mem_size;
@@ -212,7 +222,7 @@ void native_rmp_reset(void)
 
 const char *native_guest_access_fault(unsigned vmpl, uint64_t gpa, uint64_t len, uint8_t need)
 {
-	if (in_donjon(gpa) || (len != 0U && in_donjon(gpa + len - 1U))) {
+	if (touches_donjon(gpa, len)) {
 		return "Donjon's memory";
 	}
 	spin_lock(&native_lock);
@@ -227,7 +237,7 @@ bool native_guest_copy_in(unsigned vmpl, uint64_t gpa, void *buf, size_t len, ui
 	const void *src = NULL;
 
 	spin_lock(&native_lock);
-	if (!in_donjon(gpa) && rmp_access_fault(&rmp, vmpl, gpa, len, need) == NULL) {
+	if (!touches_donjon(gpa, len) && rmp_access_fault(&rmp, vmpl, gpa, len, need) == NULL) {
 		src = kernel_ptr(gpa, len);
 	}
 	if (src != NULL) {
@@ -242,7 +252,8 @@ bool native_guest_copy_out(unsigned vmpl, uint64_t gpa, const void *buf, size_t 
 	void *dst = NULL;
 
 	spin_lock(&native_lock);
-	if (!in_donjon(gpa) && rmp_access_fault(&rmp, vmpl, gpa, len, RMP_PERM_WRITE) == NULL) {
+	if (!touches_donjon(gpa, len) &&
+	    rmp_access_fault(&rmp, vmpl, gpa, len, RMP_PERM_WRITE) == NULL) {
 		dst = kernel_ptr(gpa, len);
 	}
 	if (dst != NULL) {
@@ -520,7 +531,7 @@ const char *native_host_psc(uint64_t gpa, enum page_size size, bool to_private)
 	const char *err = NULL;
 	uint64_t bytes = page_size_bytes(size);
 
-	if (!guest_memory(gpa) || (bytes > PAGE_SIZE && !guest_memory(gpa + bytes - 1U))) {
+	if (touches_donjon(gpa, bytes) || gpa >= rmp.mem_size || bytes > rmp.mem_size - gpa) {
 		return "not guest memory";
 	}
 	spin_lock(&native_lock);

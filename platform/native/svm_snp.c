@@ -48,6 +48,7 @@
 #define EFER_LMA (1ULL << 10)
 #define EFER_NXE (1ULL << 11)
 #define EFER_FFXSR (1ULL << 14)
+#define CR0_PG (1ULL << 31)
 #define EFER_ALLOWED (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME | EFER_FFXSR)
 #define VECTOR_UD 6U
 #define VECTOR_GP 13U
@@ -96,7 +97,9 @@ static enum snp_msr_result efer(struct native_cpu *c, bool write, uint64_t *valu
 		*value = now;
 		return SNP_MSR_DONE;
 	}
-	if ((*value & ~EFER_ALLOWED) != 0U) {
+	/* Reserved bits, and LME changed while paging is on, are #GP(0) as on the CPU. */
+	if ((*value & ~EFER_ALLOWED) != 0U || ((load64(c->state, VMSA_CR0_OFF) & CR0_PG) != 0U &&
+					       ((*value ^ now) & EFER_LME) != 0U)) {
 		return SNP_MSR_GP;
 	}
 	store64(c->state, VMSA_EFER_OFF, (*value & ~EFER_LMA) | (now & EFER_LMA) | EFER_SVME);
