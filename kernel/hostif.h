@@ -69,6 +69,26 @@ unsigned smp_index_of(uint32_t apic_id);
 /* The APIC ID of the calling CPU. */
 unsigned this_cpu(void);
 
+/* ---- time (tick.c) ---- */
+
+/* Once, on the BSP: the 8259 PICs and LINT0 masked, this CPU's local APIC timer set up,
+ * and the TSC and that timer measured against the PIT (50 ms). False, with a message, if
+ * the PIT or the timer does not count. */
+bool tick_init(void);
+/* The same local APIC set-up on another CPU (after tick_init on the BSP). */
+void tick_cpu_init(void);
+/* The TSC's rate in Hz (tick_init's measure; 0 before). */
+uint64_t tsc_hz(void);
+/* This CPU's timer interrupts at TSC value deadline or a little after (at most 1/8 s from
+ * now: a caller that waits longer re-arms); UINT64_MAX stops it. */
+void tick_arm(uint64_t deadline);
+/* After a guest's run ended on a physical interrupt: interrupts enabled for one instruction,
+ * so the pending one is taken. */
+void tick_take(void);
+/* tick_arm(deadline), then halt until an interrupt or an NMI. Callers loop on their own
+ * condition: the wake-up may be early, or for another reason. */
+void tick_wait(uint64_t deadline);
+
 /* ---- the x87/SSE/AVX registers ---- */
 
 #include "fpu.h"

@@ -31,6 +31,8 @@ struct cpu_tables {
 };
 
 extern const uint64_t trap_entries[32];
+void tick_entry(void);
+void tick_spurious_entry(void);
 
 static struct cpu_tables cpus[MAX_CPUS];
 static struct idt_gate idt[256] __attribute__((aligned(16)));
@@ -74,22 +76,26 @@ static const char *const names[32] = {
 	"31",
 };
 
+static void idt_gate_set(unsigned v, uint64_t off, uint8_t ist)
+{
+	idt[v] = (struct idt_gate){
+		.offset_low = (uint16_t)off,
+		.selector = SEL_CODE,
+		.ist = ist,
+		.type = 0x8E,
+		.offset_mid = (uint16_t)(off >> 16),
+		.offset_high = (uint32_t)(off >> 32),
+	};
+}
+
 static void idt_init(void)
 {
 	for (unsigned v = 0; v < 32; v++) {
-		uint64_t off = trap_entries[v];
 		/* NMI, #DF and #MC run on their own stacks: the faulting stack may be bad. */
-		uint8_t ist = v == 2 ? 1 : v == 8 ? 2 : v == 18 ? 3 : 0;
-
-		idt[v] = (struct idt_gate){
-			.offset_low = (uint16_t)off,
-			.selector = SEL_CODE,
-			.ist = ist,
-			.type = 0x8E,
-			.offset_mid = (uint16_t)(off >> 16),
-			.offset_high = (uint32_t)(off >> 32),
-		};
+		idt_gate_set(v, trap_entries[v], v == 2 ? 1 : v == 8 ? 2 : v == 18 ? 3 : 0);
 	}
+	idt_gate_set(TICK_VECTOR, (uint64_t)(uintptr_t)tick_entry, 0);
+	idt_gate_set(TICK_SPURIOUS_VECTOR, (uint64_t)(uintptr_t)tick_spurious_entry, 0);
 	idt_ready = true;
 }
 

@@ -13,6 +13,10 @@ struct trap_frame {
 
 /* Load this CPU's GDT, TSS (IST stacks for #DF, NMI, #MC) and the shared IDT. */
 void trap_init_cpu(unsigned cpu);
+/* The local APIC timer's vector (tick.c) and the APIC's spurious vector; their handlers
+ * (entry.S) only signal end of interrupt. */
+#define TICK_VECTOR 0xEFU
+#define TICK_SPURIOUS_VECTOR 0xFFU
 
 /* Called by a test that expects one exception: the next exception with this vector
  * resumes at `resume` instead of stopping the kernel. */

@@ -1,6 +1,8 @@
 /* The guest's CPUID (cpuid.h). */
 #include "cpuid.h"
 
+#include "kvmclock.h"
+
 #define LEAF1_ECX_MONITOR (1U << 3)
 #define LEAF1_ECX_VMX (1U << 5)
 #define LEAF1_ECX_X2APIC (1U << 21)
@@ -81,7 +83,8 @@ static bool snp_leaf(const struct cpuid_policy *p, uint32_t leaf, uint32_t suble
 		set(out, 0x40000001U, KVM_SIG_EBX, KVM_SIG_ECX, KVM_SIG_EDX);
 		return true;
 	case 0x40000001:
-		set(out, 0, 0, 0, 0);
+		/* The paravirtual clock only (kvmclock.h): Linux's TSC rate. */
+		set(out, KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT, 0, 0, 0);
 		return true;
 	case 0x80000000:
 		set(out, host[0] > EXT_MAX ? host[0] : EXT_MAX, host[1], host[2], host[3]);

@@ -363,6 +363,21 @@ static struct civil civil_from_seconds(uint64_t s)
 	return c;
 }
 
+uint64_t timers_seconds_from_civil(uint64_t year, uint32_t month, uint32_t day, uint32_t hour,
+				   uint32_t minute, uint32_t second)
+{
+	/* The inverse of civil_from_seconds, over the same eras from 0000-03-01. */
+	uint64_t y = month <= 2U ? year - 1U : year;
+	uint64_t era = y / 400U;
+	uint64_t yoe = y - era * 400U;
+	uint64_t mp = month > 2U ? month - 3U : month + 9U;
+	uint64_t doy = (153U * mp + 2U) / 5U + day - 1U;
+	uint64_t doe = yoe * 365U + yoe / 4U - yoe / 100U + doy;
+	uint64_t days = era * 146097U + doe - 719468U;
+
+	return days * 86400U + (uint64_t)hour * 3600U + (uint64_t)minute * 60U + second;
+}
+
 static uint8_t rtc_encode(const struct timers *t, uint32_t v)
 {
 	if ((t->cmos[RTC_STATUS_B] & RTC_B_BINARY) != 0U) {

@@ -91,4 +91,9 @@ uint32_t pmtimer_read(const struct timers *t, uint64_t tsc);
 bool timers_io_read(struct timers *t, uint16_t port, uint64_t tsc, uint8_t *value);
 bool timers_io_write(struct timers *t, uint16_t port, uint8_t value, uint64_t tsc);
 
+/* Seconds since 1970-01-01 00:00 UTC of a date and time in the proleptic Gregorian calendar
+ * (year >= 1970, month 1-12, day 1-31, hour 0-23, minute and second 0-59; not checked). */
+uint64_t timers_seconds_from_civil(uint64_t year, uint32_t month, uint32_t day, uint32_t hour,
+				   uint32_t minute, uint32_t second);
+
 #endif

@@ -9,6 +9,7 @@
 #include "arch/x86/cpu.h"
 #include "launch.h"
 #include "linux_boot.h"
+#include "machine.h"
 #include "native.h"
 #include "svm.h"
 
@@ -116,7 +117,8 @@ static void native_run_linux(void)
 	};
 	struct native_cpu *bsp = svm_cpu_init(0);
 
-	if (bsp == NULL || !linux_launch_prepare(&lp, &policy, &vmsa)) {
+	if (bsp == NULL || !tick_init() || !machine_init(tsc_hz()) ||
+	    !linux_launch_prepare(&lp, &policy, &vmsa)) {
 		kernel_exit(false);
 	}
 	svm_run_vcpu(bsp, svsm_vcpu_seq(0));

@@ -31,6 +31,7 @@ static const struct opcode opcodes[] = {
 	{ EXIT_WBINVD, 2, { 0x0F, 0x08 } },
 	{ EXIT_MSR, 2, { 0x0F, 0x32 } },
 	{ EXIT_MSR, 2, { 0x0F, 0x30 } },
+	{ EXIT_HLT, 1, { 0xF4 } },
 };
 
 static bool is_legacy_prefix(uint8_t b)
@@ -167,5 +168,139 @@ bool insn_translate(struct native_cpu *c, uint64_t linear, uint64_t *gpa)
 		return false;
 	}
 	*gpa = gpa_val(g);
+	return true;
+}
+
+/* The general registers in encoding order. */
+static const uint16_t reg_offsets[16] = {
+	VMSA_RAX_OFF, VMSA_RCX_OFF, VMSA_RDX_OFF, VMSA_RBX_OFF, VMSA_RSP_OFF, VMSA_RBP_OFF,
+	VMSA_RSI_OFF, VMSA_RDI_OFF, VMSA_R8_OFF,  VMSA_R9_OFF,	VMSA_R10_OFF, VMSA_R11_OFF,
+	VMSA_R12_OFF, VMSA_R13_OFF, VMSA_R14_OFF, VMSA_R15_OFF,
+};
+
+uint64_t insn_reg_read(const struct native_cpu *c, unsigned reg)
+{
+	return load64(c->state, reg_offsets[reg & 15U]);
+}
+
+void insn_reg_load(struct native_cpu *c, unsigned reg, unsigned size, uint64_t value)
+{
+	uint64_t mask = size >= 8U ? ~0ULL : (1ULL << (8U * size)) - 1U;
+	uint64_t old = insn_reg_read(c, reg);
+	uint64_t v = size == 4U ? value & mask : (old & ~mask) | (value & mask);
+
+	store64(c->state, reg_offsets[reg & 15U], v);
+}
+
+/* The length of a ModRM memory operand from the ModRM byte on (ModRM, SIB, displacement);
+ * 0 for a register operand. */
+static size_t modrm_length(const uint8_t *b, size_t n)
+{
+	uint8_t mod = b[0] >> 6, rm = b[0] & 7U;
+	size_t len = 1;
+
+	if (mod == 3U) {
+		return 0;
+	}
+	if (rm == 4U) {
+		if (n < 2U) {
+			return 0;
+		}
+		len++;
+		if (mod == 0U && (b[1] & 7U) == 5U) {
+			len += 4U;
+		}
+	} else if (mod == 0U && rm == 5U) {
+		len += 4U;
+	}
+	return len + (mod == 1U ? 1U : mod == 2U ? 4U : 0U);
+}
+
+bool insn_mmio(struct native_cpu *c, struct insn_mmio *op, const char **why)
+{
+	uint8_t b[GWALK_INSN_MAX];
+	enum gwalk_result res = GWALK_OK;
+	size_t i = 0;
+	uint8_t last = 0;
+	size_t n = fetch_insn(c, b, &i, &last, &res);
+	bool opsize16 = false;
+	uint8_t rex = 0;
+
+	for (size_t k = 0; k < i; k++) {
+		if (b[k] == 0x66U) {
+			opsize16 = true;
+		}
+	}
+	if (i > 0U && (b[i - 1U] & 0xF0U) == 0x40U) {
+		rex = b[i - 1U];
+	}
+	*why = res != GWALK_OK ? gwalk_result_str(res) : "not a MOV this platform decodes";
+	if (i + 2U > n) {
+		return false;
+	}
+	unsigned wide = (rex & 8U) != 0U ? 8U : opsize16 ? 2U : 4U;
+	uint8_t opc = b[i];
+	size_t at = i + 1U;
+
+	*op = (struct insn_mmio){ .reg = -1 };
+	switch (opc) {
+	case 0x88:
+	case 0x89:
+	case 0x8A:
+	case 0x8B:
+		op->write = opc <= 0x89U;
+		op->size = (opc & 1U) != 0U ? wide : 1U;
+		break;
+	case 0xC6:
+	case 0xC7:
+		op->write = true;
+		op->size = opc == 0xC7U ? wide : 1U;
+		break;
+	case 0x0F:
+		if (b[at] != 0xB6U && b[at] != 0xB7U) {
+			return false;
+		}
+		op->size = b[at] == 0xB6U ? 1U : 2U;
+		at++;
+		break;
+	default:
+		return false;
+	}
+	op->dst_size = opc == 0x0FU ? wide : op->size;
+	if (at >= n) {
+		return false;
+	}
+	size_t mlen = modrm_length(&b[at], n - at);
+	unsigned reg = ((b[at] >> 3) & 7U) | ((rex & 4U) != 0U ? 8U : 0U);
+
+	if (mlen == 0U || at + mlen > n) {
+		return false;
+	}
+	at += mlen;
+	if (opc == 0xC6U || opc == 0xC7U) {
+		/* /0 only; the immediate is 1, 2 or 4 bytes (sign-extended for 8). */
+		size_t isz = op->size == 8U ? 4U : op->size;
+		uint64_t imm = 0;
+
+		if (reg % 8U != 0U || at + isz > n) {
+			return false;
+		}
+		for (size_t k = 0; k < isz; k++) {
+			imm |= (uint64_t)b[at + k] << (8U * k);
+		}
+		if (op->size == 8U && (imm & 0x80000000ULL) != 0U) {
+			imm |= 0xFFFFFFFF00000000ULL;
+		}
+		op->imm = imm;
+		at += isz;
+	} else {
+		/* Without REX, byte registers 4-7 are AH, CH, DH, BH. */
+		if (op->size == 1U && opc != 0x0FU && rex == 0U && reg >= 4U) {
+			*why = "a high-byte register";
+			return false;
+		}
+		op->reg = (int)reg;
+	}
+	op->len = (unsigned)at;
 	return true;
 }

@@ -26,4 +26,24 @@ enum snp_insn insn_snp(struct native_cpu *c, unsigned *len);
  * C-bit stripped); false if the walk fails. */
 bool insn_translate(struct native_cpu *c, uint64_t linear, uint64_t *gpa);
 
+/* A MOV between memory and a register or an immediate (88, 89, 8A, 8B, C6 /0, C7 /0, and
+ * MOVZX 0F B6, 0F B7): how an MMIO access at a nested page fault is decoded. The memory
+ * operand's address is the fault's; only its form is decoded, for the length. */
+struct insn_mmio {
+	unsigned len;	   /* of the whole instruction */
+	bool write;	   /* to memory */
+	unsigned size;	   /* of the memory operand: 1, 2, 4 or 8 bytes */
+	unsigned dst_size; /* a read: of the register written (MOVZX widens) */
+	int reg;      /* the register operand, 0-15 in encoding order (RAX, RCX, ... R15), or -1
+		       * for an immediate */
+	uint64_t imm; /* a write of an immediate: its value, sign-extended to size */
+};
+/* Decodes the instruction at CS:RIP; false, with *why, if it is not one of those (or uses a
+ * high-byte register AH-BH). */
+bool insn_mmio(struct native_cpu *c, struct insn_mmio *op, const char **why);
+/* The vCPU's general register reg (encoding order), and writing one as a load of size bytes
+ * does (4 bytes zero-extend to 64 bits; 1 and 2 replace only their part). */
+uint64_t insn_reg_read(const struct native_cpu *c, unsigned reg);
+void insn_reg_load(struct native_cpu *c, unsigned reg, unsigned size, uint64_t value);
+
 #endif

@@ -13,7 +13,9 @@
 #include <donjon/vmsa.h>
 
 #include "arch/x86/cpu.h"
+#include "acpi_tables.h"
 #include "cpuid.h"
+#include "machine.h"
 #include "native.h"
 #include "vmsa_init.h"
 
@@ -105,7 +107,8 @@ static bool read_bundle(struct linux_image *li, uint64_t mem_size)
 }
 
 /* boot_params: the bzImage's setup header and what a boot loader fills in. */
-static void build_zero_page(const struct linux_image *li, uint8_t *bp, uint64_t mem_size)
+static void build_zero_page(const struct linux_image *li, uint8_t *bp, uint64_t mem_size,
+			    uint64_t rsdp)
 {
 	static const struct {
 		uint64_t base, size;
@@ -129,7 +132,7 @@ static void build_zero_page(const struct linux_image *li, uint8_t *bp, uint64_t 
 	store32(bp, BP_EXT_RAMDISK_SIZE, (uint32_t)(li->initrd_size >> 32));
 	store32(bp, BP_CMD_LINE_PTR, (uint32_t)LINUX_CMDLINE_PAGE);
 	store64(bp, BP_SETUP_DATA, LINUX_CC_BLOB + sizeof(struct linux_cc_blob));
-	store64(bp, BP_ACPI_RSDP_ADDR, LINUX_ACPI);
+	store64(bp, BP_ACPI_RSDP_ADDR, rsdp);
 	for (; n < sizeof(map) / sizeof(map[0]); n++) {
 		store64(bp, BP_E820_TABLE + n * 20U, map[n].base);
 		store64(bp, BP_E820_TABLE + n * 20U + 8U, map[n].size);
@@ -139,6 +142,42 @@ static void build_zero_page(const struct linux_image *li, uint8_t *bp, uint64_t 
 	store64(bp, BP_E820_TABLE + n * 20U + 8U, mem_size - NATIVE_GUEST_BASE);
 	store32(bp, BP_E820_TABLE + n * 20U + 16U, E820_RAM);
 	bp[BP_E820_ENTRIES] = (uint8_t)(n + 1U);
+}
+
+/* The machine's ACPI tables (machine.h's devices; the vCPUs with APIC IDs 0 to n-1) in
+ * the E820 ACPI range; false if they do not fit. */
+static bool build_acpi(unsigned vcpus, struct acpi_layout *out)
+{
+	uint32_t ids[NATIVE_MAX_VCPUS];
+	/* As on a PC: the PIT's IRQ 0 on GSI 2, the SCI level-triggered, active high. */
+	static const struct acpi_iso isos[] = {
+		{ 0, 2, ACPI_INTI_EDGE | ACPI_INTI_ACTIVE_HIGH },
+		{ MACHINE_SCI_IRQ, MACHINE_SCI_IRQ, ACPI_INTI_LEVEL | ACPI_INTI_ACTIVE_HIGH },
+	};
+
+	for (unsigned i = 0; i < vcpus && i < NATIVE_MAX_VCPUS; i++) {
+		ids[i] = i;
+	}
+	const struct acpi_config cfg = {
+		.oem_id = "DONJON",
+		.vcpu_count = vcpus,
+		.apic_ids = ids,
+		.pm1a_evt_port = MACHINE_PM1A_EVT,
+		.pm1a_cnt_port = MACHINE_PM1A_CNT,
+		.pm_tmr_port = MACHINE_PM_TMR,
+		.sci_int = MACHINE_SCI_IRQ,
+		.cmos_rtc = true,
+		.has_ioapic = true,
+		.ioapic_id = 0,
+		.ioapic_address = (uint32_t)MACHINE_IOAPIC_BASE,
+		.ioapic_gsi_base = 0,
+		.iso_count = sizeof(isos) / sizeof(isos[0]),
+		.isos = isos,
+	};
+
+	return vcpus <= NATIVE_MAX_VCPUS &&
+	       acpi_tables_build(kernel_ptr(LINUX_ACPI, LINUX_ACPI_SIZE), LINUX_ACPI_SIZE,
+				 LINUX_ACPI, &cfg, out);
 }
 
 /* The CC blob and the setup_data that points Linux at it (one reserved page). */
@@ -273,7 +312,13 @@ bool linux_launch_prepare(const struct native_launch_params *lp, const struct cp
 	__builtin_memset(low, 0, LINUX_LOW_END - PAGE_SIZE);
 	clear_page0();
 	__builtin_memmove(kernel, li.bz + li.pm_off, li.bz_size - li.pm_off);
-	build_zero_page(&li, kernel_ptr(LINUX_ZERO_PAGE, PAGE_SIZE), mem);
+	struct acpi_layout acpi;
+
+	if (!build_acpi(lp->vcpu_count, &acpi)) {
+		log_msg(LOG_ERR, "linux: the ACPI tables do not fit");
+		return false;
+	}
+	build_zero_page(&li, kernel_ptr(LINUX_ZERO_PAGE, PAGE_SIZE), mem, acpi.rsdp.gpa);
 	char *cl = kernel_ptr(LINUX_CMDLINE_PAGE, PAGE_SIZE);
 
 	__builtin_memcpy(cl, li.cmdline, li.cmdline_size);

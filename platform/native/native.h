@@ -55,6 +55,11 @@ bool native_npt_permits(unsigned vmpl, uint64_t gpa, bool write);
 /* The same for a write. */
 bool native_guest_copy_out(unsigned vmpl, uint64_t gpa, const void *buf, size_t len);
 
+/* The host's write to guest memory: only into shared pages (on SEV-SNP the RMP stops a
+ * host write to a private page), never Donjon's; false otherwise, nothing written. */
+bool native_host_copy_out(uint64_t gpa, const void *buf, size_t len);
+bool native_host_copy_in(uint64_t gpa, void *buf, size_t len);
+
 struct rmp_entry;
 /* A copy of gpa's RMP entry; false outside memory. */
 bool native_rmp_entry(uint64_t gpa, struct rmp_entry *out);

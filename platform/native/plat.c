@@ -263,6 +263,43 @@ bool native_guest_copy_out(unsigned vmpl, uint64_t gpa, const void *buf, size_t 
 	return dst != NULL;
 }
 
+/* [gpa, gpa + len) inside one shared page of guest memory, as a pointer; NULL otherwise.
+ * native_lock held. */
+static void *host_page_ptr(uint64_t gpa, size_t len)
+{
+	if (len == 0U || len > PAGE_SIZE || gpa > UINT64_MAX - len ||
+	    (gpa & ~(PAGE_SIZE - 1U)) != ((gpa + len - 1U) & ~(PAGE_SIZE - 1U)) ||
+	    touches_donjon(gpa, len) || !rmp_range_in_memory(&rmp, gpa, len) ||
+	    rmp_entry_at(&rmp, gpa)->assigned) {
+		return NULL;
+	}
+	return kernel_ptr(gpa, len);
+}
+
+bool native_host_copy_out(uint64_t gpa, const void *buf, size_t len)
+{
+	spin_lock(&native_lock);
+	void *dst = host_page_ptr(gpa, len);
+
+	if (dst != NULL) {
+		__builtin_memcpy(dst, buf, len);
+	}
+	spin_unlock(&native_lock);
+	return dst != NULL;
+}
+
+bool native_host_copy_in(uint64_t gpa, void *buf, size_t len)
+{
+	spin_lock(&native_lock);
+	const void *src = host_page_ptr(gpa, len);
+
+	if (src != NULL) {
+		__builtin_memcpy(buf, src, len);
+	}
+	spin_unlock(&native_lock);
+	return src != NULL;
+}
+
 bool native_rmp_entry(uint64_t gpa, struct rmp_entry *out)
 {
 	if (!rmp_range_in_memory(&rmp, gpa, 1)) {

@@ -16,6 +16,7 @@
 #include "cpu_sync.h"
 #include "cpuid.h"
 #include "insn.h"
+#include "machine.h"
 #include "svm_snp.h"
 
 #define MSR_EFER 0xC0000080U
@@ -30,6 +31,7 @@
 #define VMCB_ASID 0x058U
 #define VMCB_TLB_CONTROL 0x05CU
 #define VMCB_V_INTR 0x060U
+#define VMCB_INT_STATE 0x068U
 #define VMCB_EXIT_CODE 0x070U
 #define VMCB_EXIT_INFO1 0x078U
 #define VMCB_EXIT_INFO2 0x080U
@@ -50,6 +52,7 @@
  * interrupt through its own IDT nor leave a task priority behind for the next one. */
 #define V_INTR_MASKING (1U << 24)
 
+#define MISC1_INTR (1U << 0)
 #define MISC1_NMI (1U << 1)
 #define MISC1_CPUID (1U << 18)
 #define MISC1_RSM (1U << 19)
@@ -103,7 +106,8 @@ struct guest_gprs {
 	uint64_t r[14];
 };
 
-void svm_vmrun(uint64_t vmcb_pa, struct guest_gprs *gprs, uint64_t host_save_pa);
+void svm_vmrun(uint64_t vmcb_pa, struct guest_gprs *gprs, uint64_t host_save_pa,
+	       uint64_t host_interrupts);
 
 /* Where each of struct guest_gprs' registers lives in a VMSA. */
 static const uint16_t gpr_offsets[14] = {
@@ -187,9 +191,11 @@ struct native_cpu *svm_cpu_init(unsigned index)
 static void vmcb_prepare(uint8_t *vmcb, uint64_t npt)
 {
 	__builtin_memset(vmcb, 0, PAGE_SIZE);
+	/* Linux's machine: a physical interrupt (this CPU's timer) ends the guest's run. */
 	store32(vmcb, VMCB_INTERCEPT_MISC1,
-		MISC1_NMI | MISC1_CPUID | MISC1_RSM | MISC1_INVD | MISC1_HLT | MISC1_INVLPGA |
-			MISC1_IOIO | MISC1_MSR | MISC1_TASK_SWITCH | MISC1_SHUTDOWN);
+		(snp.on ? MISC1_INTR : 0U) | MISC1_NMI | MISC1_CPUID | MISC1_RSM | MISC1_INVD |
+			MISC1_HLT | MISC1_INVLPGA | MISC1_IOIO | MISC1_MSR | MISC1_TASK_SWITCH |
+			MISC1_SHUTDOWN);
 	store32(vmcb, VMCB_INTERCEPT_MISC2,
 		MISC2_SVM_AND_RDTSCP | MISC2_WBINVD | MISC2_MONITOR | MISC2_MWAIT |
 			MISC2_MWAIT_ARMED | MISC2_XSETBV | MISC2_RDPRU);
@@ -233,9 +239,9 @@ static bool skip_instruction(struct native_cpu *c, uint64_t exit_code)
 	return true;
 }
 
-/* Guest output on COM1, a line at a time, with a cap so a guest cannot flood, and only
- * printable characters so it cannot send escape sequences to the console. */
-static void guest_putc(struct native_cpu *c, char ch)
+/* A cap so a guest cannot flood, and only printable characters so it cannot send escape
+ * sequences to the console. */
+void svm_guest_putc(struct native_cpu *c, char ch)
 {
 	if (ch != '\n' && (ch < 0x20 || ch > 0x7E)) {
 		return;
@@ -253,7 +259,8 @@ static void guest_putc(struct native_cpu *c, char ch)
 		return;
 	}
 	c->line[c->line_len] = '\0';
-	kprintf("%s", c->line);
+	/* Linux's console lines are marked as the guest's. */
+	kprintf("%s%s", snp.on ? "linux| " : "", c->line);
 	c->line_len = 0;
 	/* A line longer than the buffer goes on in the next one. */
 	if (ch != '\n') {
@@ -271,7 +278,21 @@ static bool handle_io(struct native_cpu *c, const uint8_t *vmcb)
 		log_guest("vCPU %u: string I/O on port 0x%x; guest stopped", c->apic_id, port);
 		return false;
 	}
-	if ((info & IOIO_IN) != 0U) {
+	if (snp.on && port != DEBUG_EXIT_PORT) {
+		unsigned size = (info & IOIO_SIZE8) != 0U    ? 1U
+				: (info & IOIO_SIZE16) != 0U ? 2U
+							     : 4U;
+		uint32_t v = (uint32_t)rax;
+
+		if (!machine_io(c, port, size, (info & IOIO_IN) != 0U, &v)) {
+			return false;
+		}
+		if ((info & IOIO_IN) != 0U) {
+			uint64_t mask = size == 4U ? ~0ULL : (1ULL << (8U * size)) - 1U;
+
+			store64(c->state, VMSA_RAX_OFF, (rax & ~mask) | (v & mask));
+		}
+	} else if ((info & IOIO_IN) != 0U) {
 		/* IN: the UART's line status says "ready"; anything else reads as all ones. An
 		 * 8- or 16-bit IN replaces only AL or AX; a 32-bit IN zero-extends into RAX. */
 		uint64_t value = port == COM1 + 5U ? 0x60U : 0xFFFFFFFFU;
@@ -281,7 +302,7 @@ static bool handle_io(struct native_cpu *c, const uint8_t *vmcb)
 
 		store64(c->state, VMSA_RAX_OFF, (rax & ~mask) | (value & mask));
 	} else if (port == COM1) {
-		guest_putc(c, (char)(rax & 0xFFU));
+		svm_guest_putc(c, (char)(rax & 0xFFU));
 	} else if (port == DEBUG_EXIT_PORT) {
 		c->verdict = (uint32_t)rax;
 		c->has_verdict = true;
@@ -295,13 +316,17 @@ static bool handle_io(struct native_cpu *c, const uint8_t *vmcb)
 	return true;
 }
 
-/* The host model's view of the guest: what the vCPU itself may read and write. (With no
- * private/shared aliases yet on this platform, the host reaches the pages the guest can;
- * never Donjon's, a VMSA or a deposit.) */
+/* The host model's view of the guest. On Linux's SEV-SNP machine, the host's: shared pages
+ * only (the GHCB, the PSC buffer in it, the guest request pages). For the protocol test
+ * guest, which has no shared pages, what the vCPU itself may read and write. Never Donjon's
+ * memory, a VMSA or a deposit. */
 static bool host_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
 	const struct native_cpu *c = ctx;
 
+	if (snp.on) {
+		return native_host_copy_in(gpa, buf, len);
+	}
 	return native_guest_copy_in(c->vmpl, gpa, buf, len, RMP_PERM_READ);
 }
 
@@ -309,6 +334,9 @@ static bool host_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 {
 	const struct native_cpu *c = ctx;
 
+	if (snp.on) {
+		return native_host_copy_out(gpa, buf, len);
+	}
 	return native_guest_copy_out(c->vmpl, gpa, buf, len);
 }
 
@@ -376,7 +404,8 @@ static bool handle_vmgexit(struct native_cpu *c)
 		return false;
 	case GHCB_REFUSED:
 	default:
-		log_guest("vCPU %u stopped: %s 0x%lx", c->apic_id, c->ghcb.why, c->ghcb.why_value);
+		log_guest("vCPU %u stopped: %s 0x%lx (registered GHCB: 0x%lx)", c->apic_id,
+			  c->ghcb.why, c->ghcb.why_value, c->ghcb.ghcb_gpa);
 		return false;
 	}
 	store64(c->state, VMSA_RIP_OFF, guest_rip(c) + len);
@@ -504,6 +533,15 @@ static bool handle_npf(struct native_cpu *c, const uint8_t *vmcb)
 						  : RMP_PERM_READ;
 	const char *why = native_guest_access_fault(c->vmpl, gpa, 1, need);
 	uint64_t page = gpa & ~(PAGE_SIZE - 1U);
+	bool mmio = false;
+
+	if (snp.on && why != NULL) {
+		bool on = machine_mmio(c, gpa, &mmio);
+
+		if (mmio) {
+			return on;
+		}
+	}
 
 	/* Allowed now: this CPU's TLB held a translation from before a permission was
 	 * granted. Flush and retry once. */
@@ -550,6 +588,9 @@ static bool handle_exit(struct native_cpu *c, uint8_t *vmcb)
 	case EXIT_NMI:
 		/* A kick (cpu_sync.c): the run loop checks the claim before entering again. */
 		return true;
+	case EXIT_INTR:
+		machine_tick(c);
+		return true;
 	case EXIT_VMMCALL:
 		return handle_vmgexit(c);
 	case EXIT_MSR:
@@ -586,6 +627,11 @@ static bool handle_exit(struct native_cpu *c, uint8_t *vmcb)
 		inject_exception(vmcb, VECTOR_UD, false, 0);
 		return true;
 	case EXIT_HLT:
+		if (snp.on) {
+			/* Past the HLT, out of STI's shadow, until an interrupt comes. */
+			store64(vmcb, VMCB_INT_STATE, 0);
+			return skip_instruction(c, code) && machine_halt(c);
+		}
 		log_msg(LOG_DEBUG, "vCPU %u halted", c->apic_id);
 		return false;
 	case EXIT_NPF:
@@ -622,9 +668,15 @@ static void run_loop(struct native_cpu *c, uint8_t *vmcb)
 			gen != c->flushed_gen || c->flush ? TLB_FLUSH_ALL : 0U);
 		c->flushed_gen = gen;
 		c->flush = false;
+		if (snp.on) {
+			machine_enter(c, vmcb);
+		}
 		fpu_xcr0_enter(c->xcr0);
-		svm_vmrun(c->vmcb, &g, c->host_save);
+		svm_vmrun(c->vmcb, &g, c->host_save, snp.on ? 1U : 0U);
 		cpusync_leave(c->index);
+		if (snp.on) {
+			machine_leave(c, vmcb);
+		}
 		fpu_xcr0_leave(c->xcr0);
 		/* Deleted while it ran: stop without acting on the exit. */
 		if (cpusync_revoked(c->index)) {
@@ -674,7 +726,9 @@ void svm_run_vcpu(struct native_cpu *c, uint64_t seq)
 	ghcb_vcpu_init(&c->ghcb);
 	uint64_t npt = native_npt_root(c->vmpl);
 
-	if (npt == 0U) {
+	if (snp.on && !machine_vcpu_init(c)) {
+		log_guest("vCPU %u: no local APIC for it", c->apic_id);
+	} else if (npt == 0U) {
 		log_guest("vCPU %u: VMSA 0x%lx is at VMPL%u, which has no nested page table",
 			  c->apic_id, vmsa, c->vmpl);
 	} else {

@@ -2,11 +2,13 @@
 #ifndef PLATFORM_NATIVE_SVM_H
 #define PLATFORM_NATIVE_SVM_H
 
+#include "apic.h"
 #include "ghcb.h"
 #include "native.h"
 
 /* SVM exit codes (AMD APM vol. 2, appendix C) that Donjon handles. */
 #define EXIT_EXCP_UD 0x46U
+#define EXIT_INTR 0x60U
 #define EXIT_NMI 0x61U
 #define EXIT_CPUID 0x72U
 #define EXIT_RSM 0x73U
@@ -62,7 +64,18 @@ struct native_cpu {
 	bool has_verdict; /* the guest wrote its result to the debug-exit port */
 	char line[128];	  /* the guest's console output, a line at a time */
 	unsigned line_len;
+	/* Linux's machine (machine.c): the vCPU's local APIC, the vector offered as the VMCB's
+	 * virtual interrupt at the last entry (-1: none), the TSC deadline this CPU's timer is
+	 * armed for. */
+	struct apic apic;
+	int virq;
+	uint64_t armed;
+	uint64_t msr_kvm_system_time; /* as last written */
 };
+
+/* A character the guest wrote to its console (COM1): printed a line at a time, printable
+ * characters only, within the cap on guest output. */
+void svm_guest_putc(struct native_cpu *c, char ch);
 
 /* An exception for the guest at its next entry. */
 void inject_exception(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error);

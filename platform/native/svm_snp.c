@@ -11,6 +11,8 @@
 
 #include "arch/x86/cpu.h"
 #include "insn.h"
+#include "kvmclock.h"
+#include "machine.h"
 
 #define MSR_TSC 0x10U
 #define MSR_APIC_BASE 0x1BU
@@ -28,6 +30,7 @@
 #define MSR_KERNEL_GS_BASE 0xC0000102U
 #define MSR_SYSCFG 0xC0010010U
 #define MSR_HWCR 0xC0010015U
+#define MSR_INT_PENDING_MSG 0xC0010055U
 #define MSR_VM_CR 0xC0010114U
 #define MSR_SEV_STATUS 0xC0010131U
 #define MSR_DE_CFG 0xC0011029U
@@ -120,6 +123,10 @@ static bool fixed(const struct native_cpu *c, uint32_t msr, uint64_t *value)
 	case MSR_VM_CR:
 		*value = VM_CR_SVMDIS;
 		return true;
+	case MSR_INT_PENDING_MSG:
+		/* Read (not probed) on QEMU's family-15 CPU for the E400 erratum: C1E off. */
+		*value = 0;
+		return true;
 	case MSR_SVSM_CAA:
 		*value = gpa_val(svsm_vcpu_caa(c->apic_id));
 		return true;
@@ -173,14 +180,13 @@ enum snp_msr_result svm_snp_msr(struct native_cpu *c, uint32_t msr, bool write, 
 			*value = c->msr_hwcr;
 		}
 		return SNP_MSR_DONE;
+	case KVM_MSR_SYSTEM_TIME_NEW:
+	case KVM_MSR_WALL_CLOCK_NEW:
+		machine_kvmclock_msr(c, msr, write, value);
+		return SNP_MSR_DONE;
 	case MSR_TSC_DEADLINE:
 	case MSR_X2APIC_FIRST ... MSR_X2APIC_LAST:
-		/* model/host/apic.c is not wired in yet: a clear stop, not a #GP Linux would
-		 * take for an APIC that is not there. */
-		log_guest(
-			"vCPU %u stopped: %s of x2APIC MSR 0x%x, which Donjon does not emulate yet",
-			c->apic_id, write ? "WRMSR" : "RDMSR", msr);
-		return SNP_MSR_STOP;
+		return machine_apic_msr(c, msr, write, value) ? SNP_MSR_DONE : SNP_MSR_GP;
 	case MSR_DE_CFG:
 		if (write) {
 			c->msr_de_cfg = *value;

@@ -1,10 +1,15 @@
-/* void svm_vmrun(uint64_t vmcb_pa, struct guest_gprs *gprs, uint64_t host_save_pa)
+/* void svm_vmrun(uint64_t vmcb_pa, struct guest_gprs *gprs, uint64_t host_save_pa,
+ *                uint64_t host_interrupts)
  * Enters the guest described by the VMCB with the general registers in *gprs (RAX and
  * RSP live in the VMCB) and stores them back after #VMEXIT. VMRUN itself switches only
  * part of the CPU state; VMLOAD and VMSAVE switch the rest (FS, GS, TR, LDTR with their
  * hidden parts, KernelGsBase, STAR/LSTAR/CSTAR/SFMASK, the SYSENTER MSRs), so the host
  * never runs on a TR or GS the guest loaded, and the guest never sees the host's. All of
- * it happens with GIF clear: an NMI waits until the host's state is back. The host's
+ * it happens with GIF clear: an NMI waits until the host's state is back. With
+ * host_interrupts non-zero, RFLAGS.IF is set for the VMRUN (GIF is still clear until VMRUN
+ * sets it in the guest), so that a physical interrupt ends the guest's run: only for a VMCB
+ * that intercepts INTR, or the interrupt would go to the guest's IDT. IF is clear again
+ * before GIF is set after #VMEXIT; the interrupt stays pending for the host. The host's
  * callee-saved registers are preserved; everything else is clobbered. */
 #define G_RBX 0
 #define G_RCX 8
@@ -33,6 +38,10 @@ svm_vmrun:
 	pushq %rdx /* the host save area */
 	pushq %rsi /* gprs */
 	clgi
+	testq %rcx, %rcx
+	jz 1f
+	sti
+1:
 	movq %rdx, %rax
 	vmsave
 	movq %rdi, %rax
@@ -74,6 +83,7 @@ svm_vmrun:
 	popq %rsi
 	popq %rax
 	vmload
+	cli
 	stgi
 	popq %r15
 	popq %r14
