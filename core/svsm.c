@@ -11,6 +11,7 @@
 
 struct svsm_config svsm_cfg;
 struct spinlock svsm_lock = { ATOMIC_FLAG_INIT };
+struct svsm_stats svsm_stats;
 
 /* Scratch for building the guest's secrets page; used only by svsm_init. */
 static uint8_t secrets_buf[PAGE_SIZE];
@@ -105,6 +106,7 @@ bool svsm_init(const struct svsm_boot *b)
 		.guest_vmpl = b->guest_vmpl,
 		.secrets = b->secrets,
 	};
+	svsm_stats = (struct svsm_stats){ 0 };
 	pagestate_init(b->state, b->mem_size >> PAGE_SHIFT);
 	deposit_init((uint8_t *)b->state + pagestate_part(b->mem_size), b->mem_size >> PAGE_SHIFT);
 	pagestate_set_owner(b->svsm_base, b->svsm_size, PAGE_SVSM);
@@ -186,6 +188,13 @@ gpa_t svsm_vcpu_caa(unsigned apic_id)
 
 	spin_unlock(&svsm_lock);
 	return caa;
+}
+
+void svsm_stats_get(struct svsm_stats *out)
+{
+	spin_lock(&svsm_lock);
+	*out = svsm_stats;
+	spin_unlock(&svsm_lock);
 }
 
 /* Spec 58019 section 5: while the SVSM handles a vCPU's exit, that VMSA's EFER.SVME is

@@ -27,6 +27,8 @@ struct svsm_config {
 
 extern struct svsm_config svsm_cfg;
 extern struct spinlock svsm_lock;
+/* Counted under svsm_lock. */
+extern struct svsm_stats svsm_stats;
 
 struct svsm_call {
 	struct vcpu_rec *vcpu;	/* the VMSA the call came from */

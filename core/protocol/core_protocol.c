@@ -186,8 +186,10 @@ static uint32_t pvalidate_validate(const struct svsm_call *call, gpa_t gpa, enum
 	if (r != RMP_SUCCESS) {
 		(void)pageops_revoke(gpa, size);
 		(void)pageops_pvalidate(gpa, size, false);
+		return rmp_to_svsm(r);
 	}
-	return rmp_to_svsm(r);
+	svsm_stats.pages_validated += page_size_bytes(size) / PAGE_SIZE;
+	return SVSM_SUCCESS;
 }
 
 /* True if the caller holds every permission on each validated page of [gpa, +bytes): a
@@ -220,6 +222,7 @@ static uint32_t pvalidate_rescind(const struct svsm_call *call, gpa_t gpa, enum 
 	if (r == RMP_SUCCESS || r == RMP_FAIL_INPUT) {
 		r = pageops_pvalidate(gpa, size, false);
 		if (r == RMP_SUCCESS) {
+			svsm_stats.pages_rescinded += page_size_bytes(size) / PAGE_SIZE;
 			return SVSM_SUCCESS;
 		}
 	}
@@ -333,6 +336,7 @@ static uint32_t core_create_vcpu(struct svsm_call *call)
 	__builtin_memcpy(rec->perms_before, before.perms, sizeof(rec->perms_before));
 	pagestate_set_owner(vmsa, PAGE_SIZE, PAGE_VMSA);
 	pagestate_set_owner(caa, PAGE_SIZE, PAGE_CA);
+	svsm_stats.vcpus_created++;
 	return SVSM_SUCCESS;
 
 out_restore:
@@ -383,6 +387,7 @@ static uint32_t core_delete_vcpu(struct svsm_call *call)
 		call->vcpu_gone = true;
 	}
 	vcpu_remove(rec);
+	svsm_stats.vcpus_deleted++;
 	return SVSM_SUCCESS;
 }
 

@@ -28,15 +28,32 @@ bool svsm_protocol_versions(uint64_t protocol, uint32_t *min, uint32_t *max)
 	return false;
 }
 
+static void count_call(uint64_t protocol, uint32_t call_id, uint32_t result)
+{
+	if (protocol == SVSM_PROTOCOL_CORE && call_id < SVSM_STATS_CORE_CALLS) {
+		svsm_stats.core_calls[call_id]++;
+	} else if (protocol == SVSM_PROTOCOL_ATTEST && call_id < SVSM_STATS_ATTEST_CALLS) {
+		svsm_stats.attest_calls[call_id]++;
+	} else {
+		svsm_stats.other_calls++;
+	}
+	if (result != SVSM_SUCCESS) {
+		svsm_stats.failed_calls++;
+	}
+}
+
 uint32_t svsm_dispatch(struct svsm_call *call)
 {
 	uint64_t protocol = call->regs->rax >> 32;
 	uint32_t call_id = (uint32_t)call->regs->rax;
+	uint32_t result = SVSM_ERR_UNSUPPORTED_PROTOCOL;
 
 	for (size_t i = 0; i < PROTOCOL_COUNT; i++) {
 		if (protocols[i].protocol == protocol) {
-			return protocols[i].call(call, call_id);
+			result = protocols[i].call(call, call_id);
+			break;
 		}
 	}
-	return SVSM_ERR_UNSUPPORTED_PROTOCOL;
+	count_call(protocol, call_id, result);
+	return result;
 }

@@ -111,6 +111,24 @@ typedef bool (*svsm_vcpu_start_fn)(void *ctx, gpa_t vmsa);
 uint64_t svsm_vcpu_seq(unsigned apic_id);
 bool svsm_vcpu_start(unsigned apic_id, uint64_t seq, svsm_vcpu_start_fn start, void *ctx);
 
+/* What the guests asked of the core since svsm_init: calls by protocol and call number,
+ * the calls answered with an error, and what PVALIDATE and the vCPU calls changed. */
+#define SVSM_STATS_CORE_CALLS 8U
+#define SVSM_STATS_ATTEST_CALLS 2U
+
+struct svsm_stats {
+	uint64_t core_calls[SVSM_STATS_CORE_CALLS]; /* by SVSM_CORE_* number */
+	uint64_t attest_calls[SVSM_STATS_ATTEST_CALLS];
+	uint64_t other_calls;	  /* a protocol or call number Donjon does not offer */
+	uint64_t failed_calls;	  /* answered with a result other than SVSM_SUCCESS */
+	uint64_t pages_validated; /* 4 KiB pages PVALIDATE validated for a caller */
+	uint64_t pages_rescinded; /* 4 KiB pages PVALIDATE took back from one */
+	uint64_t vcpus_created;
+	uint64_t vcpus_deleted;
+};
+
+void svsm_stats_get(struct svsm_stats *out);
+
 /* The current VMSA and calling area of a vCPU (gpa 0 if it has none). */
 gpa_t svsm_vcpu_vmsa(unsigned apic_id);
 gpa_t svsm_vcpu_caa(unsigned apic_id);

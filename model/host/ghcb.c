@@ -82,6 +82,7 @@ static enum ghcb_verdict msr_protocol(struct ghcb_vcpu *v, const struct ghcb_env
 			return refuse(v, "RUN_VMPL of a VMPL other than 0:", req);
 		}
 		v->svsm_by_ghcb = false;
+		v->svsm_msr++;
 		return GHCB_SVSM_CALL;
 	case GHCB_MSR_TERM_REQ:
 		v->term_set = (uint8_t)((req >> 12) & 0xFU);
@@ -200,8 +201,10 @@ static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *
 			return refuse(v, "RUN_VMPL of a VMPL other than 0:", info1);
 		}
 		v->svsm_by_ghcb = true;
+		v->svsm_ghcb++;
 		return GHCB_SVSM_CALL;
 	case GHCB_EVENT_GUEST_REQUEST:
+		v->guest_requests++;
 		return guest_request(v, env, info1, info2);
 	case GHCB_EVENT_PSC:
 		return page_state_change(v, env, scratch);

@@ -36,8 +36,11 @@ struct ghcb_vcpu {
 	bool svsm_by_ghcb; /* the SVSM call in progress came through the GHCB page */
 	uint8_t term_set;  /* a termination request: reason set and code */
 	uint8_t term_code;
-	/* What the guest asked of the host: page state changes by MSR and by GHCB, pages. */
+	/* What the guest asked of the host: SVSM calls (RUN_VMPL) by MSR and by GHCB, page
+	 * state changes by MSR and by GHCB and the pages they named, SNP guest requests. */
+	uint64_t svsm_msr, svsm_ghcb;
 	uint64_t psc_msr, psc_ghcb, psc_pages;
+	uint64_t guest_requests;
 	const char *why; /* what a refused request was, and its value */
 	uint64_t why_value;
 };

@@ -95,6 +95,80 @@ void native_run_core_tests(void)
 	kernel_exit(ct_run_tests("core-kernel", core_tests, core_test_count) == 0U);
 }
 
+/* Tenths of a percent of part in whole, as "12.3". */
+static void per_mille(uint64_t part, uint64_t whole, uint64_t *units, uint64_t *tenths)
+{
+	uint64_t pm = whole != 0U ? part / (whole / 1000U + 1U) : 0U;
+
+	*units = pm / 10U;
+	*tenths = pm % 10U;
+}
+
+/* What the guest asked of Donjon (the core's counts) and of its host (the GHCB model's),
+ * and where the CPUs' time went: the summary make test and make bench read. */
+static void linux_report(unsigned vcpus)
+{
+	static const char *const core_names[SVSM_STATS_CORE_CALLS] = {
+		"REMAP_CA",    "PVALIDATE",    "CREATE_VCPU",	 "DELETE_VCPU",
+		"DEPOSIT_MEM", "WITHDRAW_MEM", "QUERY_PROTOCOL", "CONFIGURE_VTOM",
+	};
+	struct svsm_stats s;
+	struct ghcb_vcpu h = { 0 };
+	struct svm_run_stats t = { 0 };
+	uint64_t calls = 0, span = 0;
+
+	svsm_stats_get(&s);
+	for (unsigned i = 0; i < vcpus; i++) {
+		const struct native_cpu *c = svm_cpu(i);
+
+		h.svsm_msr += c->ghcb.svsm_msr;
+		h.svsm_ghcb += c->ghcb.svsm_ghcb;
+		h.psc_msr += c->ghcb.psc_msr;
+		h.psc_ghcb += c->ghcb.psc_ghcb;
+		h.psc_pages += c->ghcb.psc_pages;
+		h.guest_requests += c->ghcb.guest_requests;
+		for (unsigned k = 0; k < SVM_EXIT_KINDS; k++) {
+			t.exits[k] += c->stats.exits[k];
+		}
+		t.guest += c->stats.guest;
+		t.halted += c->stats.halted;
+		span += c->stats.end - c->stats.start;
+	}
+	log_msg(LOG_INFO, "linux: what the guest asked of Donjon and of its host:");
+	for (unsigned k = 0; k < SVSM_STATS_CORE_CALLS; k++) {
+		calls += s.core_calls[k];
+		log_msg(LOG_INFO, "linux:   SVSM call %s: %lu", core_names[k], s.core_calls[k]);
+	}
+	calls += s.attest_calls[0] + s.attest_calls[1] + s.other_calls;
+	log_msg(LOG_INFO, "linux:   SVSM call %s: %lu", "ATTEST_SERVICES", s.attest_calls[0]);
+	log_msg(LOG_INFO, "linux:   SVSM call %s: %lu", "ATTEST_SINGLE", s.attest_calls[1]);
+	log_msg(LOG_INFO, "linux:   SVSM call %s: %lu", "(not offered)", s.other_calls);
+	log_msg(LOG_INFO,
+		"linux:   SVSM calls %lu: %lu by the GHCB MSR protocol, %lu by the GHCB; %lu "
+		"answered with an error",
+		calls, h.svsm_msr, h.svsm_ghcb, s.failed_calls);
+	log_msg(LOG_INFO,
+		"linux:   pages validated %lu, rescinded %lu (4 KiB pages, by PVALIDATE calls)",
+		s.pages_validated, s.pages_rescinded);
+	log_msg(LOG_INFO, "linux:   page state changes %lu by MSR, %lu by GHCB, for %lu pages",
+		h.psc_msr, h.psc_ghcb, h.psc_pages);
+	log_msg(LOG_INFO, "linux:   vCPUs created %lu, deleted %lu; SNP guest requests %lu",
+		s.vcpus_created, s.vcpus_deleted, h.guest_requests);
+	for (unsigned k = 0; k < SVM_EXIT_KINDS; k++) {
+		log_msg(LOG_INFO, "linux:   exits %s: %lu",
+			svm_exit_kind_name((enum svm_exit_kind)k), t.exits[k]);
+	}
+	uint64_t gu = 0, gt = 0, hu = 0, ht = 0, du = 0, dt = 0;
+
+	per_mille(t.guest, span, &gu, &gt);
+	per_mille(t.halted, span, &hu, &ht);
+	per_mille(span - t.guest - t.halted, span, &du, &dt);
+	log_msg(LOG_INFO,
+		"linux:   time on the vCPUs' CPUs: guest %lu.%lu%%, halted %lu.%lu%%, Donjon "
+		"%lu.%lu%%",
+		gu, gt, hu, ht, du, dt);
+}
+
 /* mode=linux: Debian's Linux from the bundle (QEMU -initrd) as an SEV-SNP guest at VMPL2,
  * on one vCPU. QEMU's exit code is the guest's own verdict (its /init writes it to the
  * debug-exit port). */
@@ -122,6 +196,7 @@ static void native_run_linux(void)
 		kernel_exit(false);
 	}
 	svm_run_vcpu(bsp, svsm_vcpu_seq(0));
+	linux_report(lp.vcpu_count);
 	log_msg(LOG_INFO, "linux: the guest %s",
 		!bsp->has_verdict	? "stopped without a verdict"
 		: bsp->verdict == 0x10U ? "passed its checks"

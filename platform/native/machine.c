@@ -435,7 +435,10 @@ bool machine_halt(struct native_cpu *c)
 			return false;
 		}
 		c->armed = MACHINE_UNARMED;
+		uint64_t from = rdtsc();
+
 		tick_wait(deadline);
+		c->stats.halted += rdtsc() - from;
 	}
 }
 

@@ -155,6 +155,11 @@ void svm_snp_machine(uint8_t c_bit, unsigned vcpus)
 	svm_snp_passthrough(kernel_ptr(msrpm_pa, 2 * PAGE_SIZE));
 }
 
+const struct native_cpu *svm_cpu(unsigned index)
+{
+	return index < SMP_MAX_CPUS ? &cpus[index] : NULL;
+}
+
 struct native_cpu *svm_cpu_init(unsigned index)
 {
 	uint32_t r[4];
@@ -572,10 +577,53 @@ static uint64_t reinjected_event(uint64_t info)
 }
 
 /* One exit; false when the vCPU stops. */
+static enum svm_exit_kind exit_kind(uint64_t code)
+{
+	switch (code) {
+	case EXIT_NPF:
+		return SVM_EXIT_K_NPF;
+	case EXIT_MSR:
+		return SVM_EXIT_K_MSR;
+	case EXIT_IOIO:
+		return SVM_EXIT_K_IO;
+	case EXIT_CPUID:
+		return SVM_EXIT_K_CPUID;
+	case EXIT_VMMCALL:
+		return SVM_EXIT_K_VMGEXIT;
+	case EXIT_HLT:
+		return SVM_EXIT_K_HLT;
+	case EXIT_INTR:
+		return SVM_EXIT_K_INTR;
+	case EXIT_EXCP_UD:
+		return SVM_EXIT_K_UD;
+	default:
+		return SVM_EXIT_K_OTHER;
+	}
+}
+
+const char *svm_exit_kind_name(enum svm_exit_kind k)
+{
+	static const char *const names[SVM_EXIT_KINDS] = {
+		[SVM_EXIT_K_NPF] = "nested page fault",
+		[SVM_EXIT_K_MSR] = "MSR",
+		[SVM_EXIT_K_IO] = "port I/O",
+		[SVM_EXIT_K_CPUID] = "CPUID",
+		[SVM_EXIT_K_VMGEXIT] = "VMGEXIT",
+		[SVM_EXIT_K_HLT] = "HLT",
+		[SVM_EXIT_K_INTR] = "interrupt",
+		[SVM_EXIT_K_UD] = "#UD (PVALIDATE, RMPADJUST)",
+		[SVM_EXIT_K_OTHER] = "other",
+	};
+
+	return (unsigned)k < SVM_EXIT_KINDS ? names[k] : "?";
+}
+
 static bool handle_exit(struct native_cpu *c, uint8_t *vmcb)
 {
 	uint64_t code = load64(vmcb, VMCB_EXIT_CODE);
 	uint64_t interrupted = load64(vmcb, VMCB_EXIT_INT_INFO);
+
+	c->stats.exits[exit_kind(code)]++;
 
 	/* An event whose delivery the exit interrupted is delivered at the next entry; but not
 	 * one that an instruction raised (INTn, INT3, INTO): RIP is still at that instruction,
@@ -672,7 +720,10 @@ static void run_loop(struct native_cpu *c, uint8_t *vmcb)
 			machine_enter(c, vmcb);
 		}
 		fpu_xcr0_enter(c->xcr0);
+		uint64_t in = rdtsc();
+
 		svm_vmrun(c->vmcb, &g, c->host_save, snp.on ? 1U : 0U);
+		c->stats.guest += rdtsc() - in;
 		cpusync_leave(c->index);
 		if (snp.on) {
 			machine_leave(c, vmcb);
@@ -736,7 +787,9 @@ void svm_run_vcpu(struct native_cpu *c, uint64_t seq)
 		vmcb_prepare(vmcb, npt);
 		fpu_scrub();
 		clear_dr0_3();
+		c->stats = (struct svm_run_stats){ .start = rdtsc() };
 		run_loop(c, vmcb);
+		c->stats.end = rdtsc();
 		fpu_scrub();
 		clear_dr0_3();
 	}

@@ -38,6 +38,27 @@
 #define EXIT_TLBSYNC 0xA4U
 #define EXIT_NPF 0x400U
 
+/* Exits by kind, and where the CPU's time went (TSC cycles) while it ran a vCPU: in the
+ * guest, halted waiting for its interrupts, and the rest, in Donjon. */
+enum svm_exit_kind {
+	SVM_EXIT_K_NPF,
+	SVM_EXIT_K_MSR,
+	SVM_EXIT_K_IO,
+	SVM_EXIT_K_CPUID,
+	SVM_EXIT_K_VMGEXIT,
+	SVM_EXIT_K_HLT,
+	SVM_EXIT_K_INTR,
+	SVM_EXIT_K_UD,
+	SVM_EXIT_K_OTHER,
+	SVM_EXIT_KINDS,
+};
+
+struct svm_run_stats {
+	uint64_t exits[SVM_EXIT_KINDS];
+	uint64_t start, end; /* TSC when the vCPU began and stopped running */
+	uint64_t guest, halted;
+};
+
 /* A CPU that runs guest vCPUs, one at a time, each until it stops. */
 struct native_cpu {
 	unsigned index; /* the kernel's CPU index */
@@ -71,6 +92,7 @@ struct native_cpu {
 	int virq;
 	uint64_t armed;
 	uint64_t msr_kvm_system_time; /* as last written */
+	struct svm_run_stats stats;
 };
 
 /* A character the guest wrote to its console (COM1): printed a line at a time, printable
@@ -88,6 +110,10 @@ void svm_snp_machine(uint8_t c_bit, unsigned vcpus);
 /* SVM on for this CPU (EFER.SVME, host save area, FPU set-up) and its pages; NULL (with a
  * message) without SVM and nested paging, or without memory. */
 struct native_cpu *svm_cpu_init(unsigned index);
+/* CPU index's record (zero until svm_cpu_init), for reports; NULL past the last CPU. */
+const struct native_cpu *svm_cpu(unsigned index);
+/* The name of an exit kind, for reports. */
+const char *svm_exit_kind_name(enum svm_exit_kind k);
 /* Start the vCPU creation seq of this CPU's APIC ID (svsm_vcpu_start: only if current and
  * never started) and run it on this CPU until it halts, faults, is deleted or stops; its
  * exits go to the core and the console. */

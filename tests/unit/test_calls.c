@@ -562,3 +562,55 @@ TEST(delete_vcpu_gives_the_page_back_as_it_was)
 	EXPECT_EQ(gpa_val(svsm_vcpu_caa(1)), ca);
 	sim_destroy(m);
 }
+
+/* svsm_stats counts from launch: each call by protocol and number, the failures, the pages
+ * PVALIDATE changed (a 2M entry as 512) and the vCPUs created and deleted. */
+TEST(stats_count_calls_pages_and_vcpus)
+{
+	struct sim_machine *m = t_machine(MEM, 2);
+	struct svsm_stats s;
+	uint64_t caa0 = gpa_val(svsm_vcpu_caa(0));
+	uint64_t big = t_pval(0x400000, true, true, false);
+
+	svsm_stats_get(&s);
+	EXPECT_EQ(s.pages_validated + s.pages_rescinded + s.failed_calls + s.vcpus_created, 0U);
+	EXPECT_EQ(s.core_calls[SVSM_CORE_PVALIDATE] + s.other_calls, 0U);
+	t_validate_4k(m, 0x200000, 4);
+	EXPECT_TRUE(sim_host_psc(m, gpa_init(0x400000), PAGE_2M, PSC_PRIVATE) == NULL);
+	t_list(m, caa0 + 8, 0, &big, 1);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_PVALIDATE), caa0 + 8, 0, 0, NULL), SVSM_SUCCESS);
+	/* Already validated: an error, and no page counted. */
+	t_list(m, caa0 + 8, 0, &big, 1);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_PVALIDATE), caa0 + 8, 0, 0, NULL),
+		  SVSM_ERR_PVALIDATE_NO_CHANGE);
+	uint64_t back = t_pval(0x203000, false, false, false);
+
+	t_list(m, caa0 + 8, 0, &back, 1);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_PVALIDATE), caa0 + 8, 0, 0, NULL), SVSM_SUCCESS);
+	t_build_vmsa(m, 0x201000);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_CREATE_VCPU), 0x201000, 0x202000, 1, NULL),
+		  SVSM_SUCCESS);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_DELETE_VCPU), 0x201000, 0, 0, NULL), SVSM_SUCCESS);
+	EXPECT_EQ(t_call(m, 0, (9ULL << 32) | 1U, 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_PROTOCOL);
+	EXPECT_EQ(t_call(m, 0, CORE(99), 0, 0, 0, NULL), SVSM_ERR_UNSUPPORTED_CALL);
+	EXPECT_EQ(t_call(m, 0, CORE(SVSM_CORE_QUERY_PROTOCOL), 1ULL << 32 | 1U, 0, 0, NULL),
+		  SVSM_SUCCESS);
+	svsm_stats_get(&s);
+	EXPECT_EQ(s.core_calls[SVSM_CORE_PVALIDATE], 4U);
+	EXPECT_EQ(s.core_calls[SVSM_CORE_CREATE_VCPU], 1U);
+	EXPECT_EQ(s.core_calls[SVSM_CORE_DELETE_VCPU], 1U);
+	EXPECT_EQ(s.core_calls[SVSM_CORE_QUERY_PROTOCOL], 1U);
+	EXPECT_EQ(s.core_calls[SVSM_CORE_REMAP_CA] + s.attest_calls[0] + s.attest_calls[1], 0U);
+	EXPECT_EQ(s.other_calls, 2U);
+	EXPECT_EQ(s.failed_calls, 3U);
+	EXPECT_EQ(s.pages_validated, 4U + 512U);
+	EXPECT_EQ(s.pages_rescinded, 1U);
+	EXPECT_EQ(s.vcpus_created, 1U);
+	EXPECT_EQ(s.vcpus_deleted, 1U);
+	sim_destroy(m);
+	/* A new launch starts from zero. */
+	m = t_machine(MEM, 1);
+	svsm_stats_get(&s);
+	EXPECT_EQ(s.core_calls[SVSM_CORE_PVALIDATE] + s.failed_calls + s.pages_validated, 0U);
+	sim_destroy(m);
+}
