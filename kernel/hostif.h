@@ -62,6 +62,9 @@ unsigned smp_cpu_count(void);
 /* Send an NMI to CPU `index`. The kernel's NMI handler does nothing: an NMI only makes a
  * CPU leave guest mode (the platform intercepts NMIs). */
 void smp_send_nmi(unsigned index);
+/* Send CPU `index` the tick's interrupt vector: it leaves guest mode, or wakes from
+ * tick_wait, and takes it (with interrupts disabled it stays pending until then). */
+void smp_send_wake(unsigned index);
 /* The APIC ID of CPU `index` (~0 if none was started there). */
 uint32_t smp_apic_id(unsigned index);
 /* The index of the CPU with this APIC ID, or SMP_MAX_CPUS. */

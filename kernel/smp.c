@@ -19,6 +19,7 @@
 #define ICR_INIT 0x00004500U
 #define ICR_STARTUP 0x00004600U
 #define ICR_NMI 0x00004400U
+#define ICR_FIXED 0x00004000U
 #define AP_STACK_SIZE 16384U
 #define AP_WAIT_SPINS 100000000UL
 
@@ -127,6 +128,13 @@ void smp_send_nmi(unsigned index)
 {
 	if (index < cpu_count) {
 		send_ipi(apic_ids[index], ICR_NMI);
+	}
+}
+
+void smp_send_wake(unsigned index)
+{
+	if (index < cpu_count) {
+		send_ipi(apic_ids[index], ICR_FIXED | TICK_VECTOR);
 	}
 }
 

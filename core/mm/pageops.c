@@ -61,10 +61,13 @@ enum rmp_result pageops_restore(gpa_t gpa, enum page_size size, const uint8_t sa
 
 enum rmp_result pageops_make_vmsa(gpa_t gpa, unsigned vmpl)
 {
-	enum rmp_result r = plat_rmpadjust(gpa, PAGE_4K, vmpl, 0, true);
+	/* Readable by the vCPU's own VMPL, as COCONUT leaves it: Linux reads SEV_FEATURES back
+	 * from the VMSA it had made for the AP_CREATION event. A VMSA page is never writable
+	 * by the guest, whatever its permissions. */
+	enum rmp_result r = plat_rmpadjust(gpa, PAGE_4K, vmpl, RMP_PERM_READ, true);
 
 	if (r == RMP_SUCCESS) {
-		pagestate_set_perms(gpa, PAGE_4K, vmpl, 0);
+		pagestate_set_perms(gpa, PAGE_4K, vmpl, RMP_PERM_READ);
 	}
 	return r;
 }

@@ -18,7 +18,7 @@ enum rmp_result pageops_revoke(gpa_t gpa, enum page_size size);
 /* Put back the VMPL1..3 permissions recorded in saved (from pagestate_get). */
 enum rmp_result pageops_restore(gpa_t gpa, enum page_size size, const uint8_t saved[4]);
 
-/* Set the VMSA bit with no access for the VMSA's own VMPL. */
+/* Set the VMSA bit, leaving the VMSA's own VMPL read access only. */
 enum rmp_result pageops_make_vmsa(gpa_t gpa, unsigned vmpl);
 
 #endif

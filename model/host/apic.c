@@ -172,6 +172,11 @@ bool apic_take_nmi(struct apic *a)
 	return pending;
 }
 
+bool apic_nmi_pending(const struct apic *a)
+{
+	return a->nmi_pending;
+}
+
 /* ---- the timer ---- */
 
 static uint64_t bus_ticks_since(const struct apic *a, uint64_t tsc)

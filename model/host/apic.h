@@ -131,6 +131,7 @@ void apic_accept(struct apic *a, uint8_t vector, bool level);
 /* An NMI arrives; apic_take_nmi() reports and clears the pending NMI. */
 void apic_accept_nmi(struct apic *a);
 bool apic_take_nmi(struct apic *a);
+bool apic_nmi_pending(const struct apic *a);
 
 /* Fires the timer if it expired by tsc; a periodic timer re-arms (expiries it missed
  * collapse into one, IRR being one bit). True if IRR gained a bit (the timer's vector, or

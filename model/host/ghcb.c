@@ -55,7 +55,9 @@ static enum ghcb_verdict msr_protocol(struct ghcb_vcpu *v, const struct ghcb_env
 			 GHCB_MSR_SEV_INFO_RESP;
 		return GHCB_RESUME;
 	case GHCB_MSR_HV_FEATURES_REQ:
-		v->msr = ((GHCB_HV_FEATURE_SNP | GHCB_HV_FEATURE_MULTI_VMPL) << 12) |
+		v->msr = ((GHCB_HV_FEATURE_SNP | GHCB_HV_FEATURE_AP_CREATION |
+			   GHCB_HV_FEATURE_MULTI_VMPL)
+			  << 12) |
 			 GHCB_MSR_HV_FEATURES_RESP;
 		return GHCB_RESUME;
 	case GHCB_MSR_REG_GPA_REQ:
@@ -173,6 +175,36 @@ static enum ghcb_verdict page_state_change(struct ghcb_vcpu *v, const struct ghc
 	return GHCB_RESUME;
 }
 
+/* AP_CREATION's create operation (the only one an SNP guest with an SVSM sends): the
+ * platform starts the vCPU; SW_EXITINFO1 0, or 2 with INVALID_INPUT in SW_EXITINFO2. */
+static enum ghcb_verdict ap_creation(struct ghcb_vcpu *v, const struct ghcb_env *env,
+				     uint64_t info1, uint64_t vmsa)
+{
+	uint64_t rax = 0;
+	uint64_t result[2] = { 0, 0 };
+
+	if (!env->read(env->ctx, v->ghcb_gpa + GHCB_RAX_OFF, &rax, sizeof(rax))) {
+		return refuse(v, "GHCB the host cannot read:", v->ghcb_gpa);
+	}
+	const char *err = (info1 & 0xFFFFU) != GHCB_AP_CREATE || (info1 & 0xFF000000U) != 0U
+				  ? "AP_CREATION operation other than create"
+				  : env->ap_create(env->ctx, (uint32_t)(info1 >> 32),
+						   (unsigned)(info1 >> 16) & 0xFFU, vmsa, rax);
+
+	if (err != NULL) {
+		v->why = err;
+		v->why_value = info1;
+		result[0] = GHCB_EXIT_INFO1_ERROR;
+		result[1] = GHCB_ERR_INVALID_INPUT;
+	} else {
+		v->ap_creations++;
+	}
+	if (!env->write(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_INFO1_OFF, result, sizeof(result))) {
+		return refuse(v, "GHCB the host cannot write:", v->ghcb_gpa);
+	}
+	return GHCB_RESUME;
+}
+
 static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *env)
 {
 	uint8_t fields[GHCB_SW_SCRATCH_OFF + 8U - GHCB_SW_EXIT_CODE_OFF];
@@ -192,7 +224,9 @@ static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *
 	uint16_t version = (uint16_t)(tail[0] | tail[1] << 8);
 	uint32_t usage = load32(tail, 2);
 
-	if (version != GHCB_PROTOCOL_VERSION || usage != 0U) {
+	/* Linux leaves the protocol version unset in the backup GHCB it uses for NMI_COMPLETE
+	 * from NMI context (0 there); KVM does not check it either. */
+	if ((version != GHCB_PROTOCOL_VERSION && version != 0U) || usage != 0U) {
 		return refuse(v, "GHCB of another protocol version or usage:", version);
 	}
 	switch (code) {
@@ -208,6 +242,12 @@ static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *
 		return guest_request(v, env, info1, info2);
 	case GHCB_EVENT_PSC:
 		return page_state_change(v, env, scratch);
+	case GHCB_EVENT_AP_CREATION:
+		return ap_creation(v, env, info1, info2);
+	case GHCB_EVENT_NMI_COMPLETE:
+		v->nmi_completes++;
+		env->nmi_complete(env->ctx);
+		return GHCB_RESUME;
 	case GHCB_EVENT_TERMINATE:
 		v->term_set = (uint8_t)(info1 & 0xFU);
 		v->term_code = (uint8_t)(info1 >> 4);
@@ -234,4 +274,34 @@ void ghcb_svsm_done(struct ghcb_vcpu *v, const struct ghcb_env *env)
 	/* SW_EXITINFO1 0: the call ran; Linux checks its low 32 bits. */
 	(void)env->write(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_INFO1_OFF, &zero, sizeof(zero));
 	(void)env->write(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_INFO2_OFF, &zero, sizeof(zero));
+}
+
+const char *ghcb_term_reason(uint8_t set, uint8_t code)
+{
+	static const char *const general[] = {
+		"general termination",
+		"the GHCB protocol version is not supported",
+		"SEV-SNP features are not supported",
+	};
+	static const char *const linux_reasons[] = {
+		"Linux: GHCB registration failed",
+		"Linux: a page state change failed",
+		"Linux: PVALIDATE failed",
+		"Linux: not running at VMPL0",
+		"Linux: CPUID validation failed",
+		"Linux: CPUID failed in the hypervisor fallback",
+		"Linux: secrets page failure",
+		"Linux: no SVSM advertised in the secrets page",
+		"Linux: the SVSM says the guest runs at VMPL0",
+		"Linux: the SVSM's calling area is not page aligned",
+		"Linux: Secure TSC initialization failed",
+	};
+
+	if (set == 0U && code < sizeof(general) / sizeof(general[0])) {
+		return general[code];
+	}
+	if (set == 1U && code < sizeof(linux_reasons) / sizeof(linux_reasons[0])) {
+		return linux_reasons[code];
+	}
+	return "unknown";
 }

@@ -4,7 +4,7 @@
  * host would, through the accessors the platform gives it, and copies every GHCB in once.
  * What it supports so far: registering a GHCB, SEV information, hypervisor features,
  * RUN_VMPL (an SVSM call) by MSR and by GHCB, SNP guest requests to the PSP, page state
- * changes by MSR and by GHCB, termination.
+ * changes by MSR and by GHCB, AP creation, NMI completion, termination.
  * Anything else is refused with a reason, and the platform stops the vCPU. */
 #ifndef MODEL_HOST_GHCB_H
 #define MODEL_HOST_GHCB_H
@@ -25,6 +25,12 @@ struct ghcb_env {
 	/* A page state change of [gpa, +4K or 2M) to private or shared: NULL, or why the
 	 * host refuses it. */
 	const char *(*psc)(void *ctx, uint64_t gpa, bool size_2m, bool to_private);
+	/* AP_CREATION: start the vCPU of apic_id at VMPL vmpl from the VMSA at vmsa, whose SEV
+	 * features the guest says are features: NULL, or why the host refuses. */
+	const char *(*ap_create)(void *ctx, uint32_t apic_id, unsigned vmpl, uint64_t vmsa,
+				 uint64_t features);
+	/* NMI_COMPLETE: the guest handled the NMI it was given. */
+	void (*nmi_complete)(void *ctx);
 	void *ctx;
 	uint8_t c_bit; /* the C-bit position SEV information reports */
 };
@@ -41,6 +47,8 @@ struct ghcb_vcpu {
 	uint64_t svsm_msr, svsm_ghcb;
 	uint64_t psc_msr, psc_ghcb, psc_pages;
 	uint64_t guest_requests;
+	uint64_t ap_creations; /* AP_CREATION events the host carried out */
+	uint64_t nmi_completes;
 	const char *why; /* what a refused request was, and its value */
 	uint64_t why_value;
 };
@@ -63,6 +71,9 @@ bool ghcb_unused(const struct ghcb_vcpu *v);
 
 /* The guest executed VMGEXIT. */
 enum ghcb_verdict ghcb_vmgexit(struct ghcb_vcpu *v, const struct ghcb_env *env);
+/* What a termination request's reason set and code mean: set 0 is the GHCB spec's, set 1
+ * Linux's (arch/x86/include/asm/sev-common.h); "unknown" for any other. */
+const char *ghcb_term_reason(uint8_t set, uint8_t code);
 /* After GHCB_SVSM_CALL: the answer the guest expects (MSR 0x017, or SW_EXITINFO1 0). */
 void ghcb_svsm_done(struct ghcb_vcpu *v, const struct ghcb_env *env);
 

@@ -120,6 +120,9 @@ const char *rmp_access_fault(const struct rmp_table *t, unsigned vmpl, uint64_t 
 		if (!e->validated) {
 			return "#VC: page not validated";
 		}
+		if (vmpl != 0U && e->vmsa && (need & RMP_PERM_WRITE) != 0U) {
+			return "#NPF: a VMSA page is not writable";
+		}
 		if (vmpl != 0U && (e->perms[vmpl] & need) != need) {
 			return need == RMP_PERM_WRITE  ? "#NPF: VMPL lacks write permission"
 			       : need == RMP_PERM_READ ? "#NPF: VMPL lacks read permission"

@@ -2,6 +2,8 @@
  * launched (or the core's tests run). */
 #include "native_api.h"
 
+#include <stdatomic.h>
+
 #include <donjon/svsm.h>
 
 #include "cpu_sync.h"
@@ -43,9 +45,14 @@ static void native_setup(struct native_launch_params *lp)
 	};
 }
 
-/* An AP's life: SVM on, then run each new vCPU creation for its APIC ID (Donjon plays the
- * host's AP creation) until it stops. */
-static void native_ap_work(unsigned index)
+static _Noreturn void linux_finish(const struct native_cpu *c);
+
+/* An AP's life: SVM on, then each new vCPU creation for its APIC ID, run until it stops.
+ * For the protocol test guest Donjon plays the host's AP creation and starts each creation
+ * as soon as the core has it; for Linux the AP's local APIC is set up for Donjon's tick,
+ * the guest's AP_CREATION releases each creation, and the CPU halts in between
+ * (AP_CREATION wakes it); a vCPU that stops on its own ends the machine. */
+static void ap_work(unsigned index, bool for_linux)
 {
 	struct native_cpu *c = svm_cpu_init(index);
 	uint64_t tried = 0;
@@ -54,16 +61,36 @@ static void native_ap_work(unsigned index)
 		log_msg(LOG_ERR, "CPU %u: cannot run guest vCPUs", index);
 		return;
 	}
+	if (for_linux) {
+		tick_cpu_init();
+	}
 	for (;;) {
-		uint64_t seq = svsm_vcpu_seq(c->apic_id);
+		uint64_t seq = for_linux ? svm_ap_released(c->apic_id) : svsm_vcpu_seq(c->apic_id);
 
 		if (seq == 0U || seq == tried) {
-			__builtin_ia32_pause();
+			if (for_linux) {
+				tick_wait(UINT64_MAX);
+			} else {
+				__builtin_ia32_pause();
+			}
 			continue;
 		}
 		tried = seq;
 		svm_run_vcpu(c, seq);
+		if (for_linux && c->ended) {
+			linux_finish(c);
+		}
 	}
+}
+
+static void native_ap_work(unsigned index)
+{
+	ap_work(index, false);
+}
+
+static void linux_ap_work(unsigned index)
+{
+	ap_work(index, true);
 }
 
 static uint32_t guest_mode(void)
@@ -95,6 +122,29 @@ void native_run_core_tests(void)
 	kernel_exit(ct_run_tests("core-kernel", core_tests, core_test_count) == 0U);
 }
 
+static void linux_report(unsigned vcpus);
+
+/* The machine ends when any vCPU stops on its own (the guest's verdict, power-off, a
+ * termination request, a fault): Donjon's summary, then QEMU's exit with the verdict of
+ * the vCPU that ended it. Only the first CPU to get here ends it; the rest stay halted. */
+static _Noreturn void linux_finish(const struct native_cpu *c)
+{
+	static atomic_flag finishing = ATOMIC_FLAG_INIT;
+
+	if (atomic_flag_test_and_set(&finishing)) {
+		for (;;) {
+			tick_wait(UINT64_MAX);
+		}
+	}
+	linux_report(smp_cpu_count());
+	log_msg(LOG_INFO, "linux: the guest %s (vCPU %u)",
+		!c->has_verdict	      ? "stopped without a verdict"
+		: c->verdict == 0x10U ? "passed its checks"
+				      : "failed its checks",
+		c->apic_id);
+	kernel_exit(c->has_verdict && c->verdict == 0x10U);
+}
+
 /* Tenths of a percent of part in whole, as "12.3". */
 static void per_mille(uint64_t part, uint64_t whole, uint64_t *units, uint64_t *tenths)
 {
@@ -115,7 +165,7 @@ static void linux_report(unsigned vcpus)
 	struct svsm_stats s;
 	struct ghcb_vcpu h = { 0 };
 	struct svm_run_stats t = { 0 };
-	uint64_t calls = 0, span = 0;
+	uint64_t calls = 0, span = 0, now = rdtsc();
 
 	svsm_stats_get(&s);
 	for (unsigned i = 0; i < vcpus; i++) {
@@ -127,12 +177,16 @@ static void linux_report(unsigned vcpus)
 		h.psc_ghcb += c->ghcb.psc_ghcb;
 		h.psc_pages += c->ghcb.psc_pages;
 		h.guest_requests += c->ghcb.guest_requests;
+		h.ap_creations += c->ghcb.ap_creations;
 		for (unsigned k = 0; k < SVM_EXIT_KINDS; k++) {
 			t.exits[k] += c->stats.exits[k];
 		}
 		t.guest += c->stats.guest;
 		t.halted += c->stats.halted;
-		span += c->stats.end - c->stats.start;
+		/* A vCPU still running when the machine ends counts until now. */
+		if (c->stats.start != 0U) {
+			span += (c->stats.end != 0U ? c->stats.end : now) - c->stats.start;
+		}
 	}
 	log_msg(LOG_INFO, "linux: what the guest asked of Donjon and of its host:");
 	for (unsigned k = 0; k < SVSM_STATS_CORE_CALLS; k++) {
@@ -152,8 +206,10 @@ static void linux_report(unsigned vcpus)
 		s.pages_validated, s.pages_rescinded);
 	log_msg(LOG_INFO, "linux:   page state changes %lu by MSR, %lu by GHCB, for %lu pages",
 		h.psc_msr, h.psc_ghcb, h.psc_pages);
-	log_msg(LOG_INFO, "linux:   vCPUs created %lu, deleted %lu; SNP guest requests %lu",
-		s.vcpus_created, s.vcpus_deleted, h.guest_requests);
+	log_msg(LOG_INFO,
+		"linux:   vCPUs created %lu, deleted %lu, started by AP_CREATION %lu; SNP guest "
+		"requests %lu",
+		s.vcpus_created, s.vcpus_deleted, h.ap_creations, h.guest_requests);
 	for (unsigned k = 0; k < SVM_EXIT_KINDS; k++) {
 		log_msg(LOG_INFO, "linux:   exits %s: %lu",
 			svm_exit_kind_name((enum svm_exit_kind)k), t.exits[k]);
@@ -170,8 +226,9 @@ static void linux_report(unsigned vcpus)
 }
 
 /* mode=linux: Debian's Linux from the bundle (QEMU -initrd) as an SEV-SNP guest at VMPL2,
- * on one vCPU. QEMU's exit code is the guest's own verdict (its /init writes it to the
- * debug-exit port). */
+ * with a vCPU for each CPU (the boot CPU runs the startup vCPU; Linux creates the others
+ * with CREATE_VCPU and AP_CREATION). QEMU's exit code is the guest's own verdict (its
+ * /init writes it to the debug-exit port). */
 static void native_run_linux(void)
 {
 	struct native_launch_params lp;
@@ -185,23 +242,21 @@ static void native_run_linux(void)
 	native_give_low_memory(LINUX_LOW_END, LINUX_LEGACY_END);
 	native_set_c_bit(c_bit);
 	native_setup(&lp);
+	if (!tick_init()) {
+		kernel_exit(false);
+	}
+	lp.vcpu_count = smp_start(linux_ap_work);
 	svm_snp_machine(c_bit, lp.vcpu_count);
 	const struct cpuid_policy policy = {
 		.snp = true, .c_bit = c_bit, .apic_id = 0, .vcpu_count = lp.vcpu_count
 	};
 	struct native_cpu *bsp = svm_cpu_init(0);
 
-	if (bsp == NULL || !tick_init() || !machine_init(tsc_hz()) ||
-	    !linux_launch_prepare(&lp, &policy, &vmsa)) {
+	if (bsp == NULL || !machine_init(tsc_hz()) || !linux_launch_prepare(&lp, &policy, &vmsa)) {
 		kernel_exit(false);
 	}
 	svm_run_vcpu(bsp, svsm_vcpu_seq(0));
-	linux_report(lp.vcpu_count);
-	log_msg(LOG_INFO, "linux: the guest %s",
-		!bsp->has_verdict	? "stopped without a verdict"
-		: bsp->verdict == 0x10U ? "passed its checks"
-					: "failed its checks");
-	kernel_exit(bsp->has_verdict && bsp->verdict == 0x10U);
+	linux_finish(bsp);
 }
 
 void native_run_guest(void)

@@ -10,6 +10,7 @@
 #include <donjon/bytes.h>
 #include <donjon/linux_boot.h>
 #include <donjon/svsm.h>
+#include <donjon/svsm_abi.h>
 #include <donjon/vmsa.h>
 
 #include "arch/x86/cpu.h"
@@ -271,6 +272,9 @@ static bool validate_pages(uint64_t base, uint64_t end)
 	return true;
 }
 
+/* The secrets page's SVSM fields: base, size, calling area, maximum version, guest VMPL. */
+#define SVSM_FIELDS (SECRETS_SVSM_GUEST_VMPL_OFF + 1U - SECRETS_SVSM_BASE_OFF)
+
 bool linux_launch_prepare(const struct native_launch_params *lp, const struct cpuid_policy *policy,
 			  uint64_t *vmsa_out)
 {
@@ -346,6 +350,16 @@ bool linux_launch_prepare(const struct native_launch_params *lp, const struct cp
 	if (!svsm_init(&boot)) {
 		log_msg(LOG_ERR, "linux: the core refused the launch layout");
 		return false;
+	}
+	/* secrets=no-svsm (a test): the launch gives the guest a secrets page whose SVSM
+	 * fields are zero, as on a machine without an SVSM, where a guest at VMPL2 must not
+	 * run. */
+	uint8_t *svsm_fields = kernel_ptr(LINUX_SECRETS + SECRETS_SVSM_BASE_OFF, SVSM_FIELDS);
+
+	if (cmdline_is("secrets", "no-svsm") && svsm_fields != NULL) {
+		__builtin_memset(svsm_fields, 0, SVSM_FIELDS);
+		log_msg(LOG_INFO,
+			"linux: the guest's secrets page names no SVSM (secrets=no-svsm)");
 	}
 	log_msg(LOG_INFO,
 		"linux: kernel at 0x%lx (entry 0x%lx), initramfs at 0x%lx (%lu KiB), "

@@ -47,7 +47,9 @@ static struct {
 	uint64_t msr_kvm_wall_clock;
 	uint16_t pm1_sts, pm1_en, pm1_cnt;
 	struct native_cpu *vcpus[SMP_MAX_CPUS]; /* by APIC ID, once machine_vcpu_init ran */
-	struct native_cpu *writer;		/* whose console line the UART's output goes to */
+	/* The UART is one device with one line of output, whichever vCPU wrote its bytes:
+	 * that line is kept in the first writer's buffer, always under the lock. */
+	struct native_cpu *writer;
 	unsigned vcpu_count;
 } m;
 
@@ -130,6 +132,7 @@ bool machine_vcpu_init(struct native_cpu *c)
 	}
 	c->virq = -1;
 	c->armed = MACHINE_UNARMED;
+	c->nmi_masked = false;
 	spin_lock(&m.lock);
 	if (m.vcpus[c->apic_id] == NULL) {
 		m.vcpu_count++;
@@ -139,9 +142,12 @@ bool machine_vcpu_init(struct native_cpu *c)
 	return true;
 }
 
-/* A fixed IPI or an I/O APIC message to the local APICs it names. Lock held. */
+/* A fixed IPI or an I/O APIC message to the local APICs it names; each target on another
+ * CPU is woken, out of guest mode or of its halt, to see it. Lock held. */
 static void deliver(const struct apic_ipi *ipi, bool level)
 {
+	unsigned self = this_cpu();
+
 	for (unsigned i = 0; i < SMP_MAX_CPUS; i++) {
 		struct native_cpu *t = m.vcpus[i];
 
@@ -152,6 +158,11 @@ static void deliver(const struct apic_ipi *ipi, bool level)
 			apic_accept_nmi(&t->apic);
 		} else if (ipi->mode == APIC_IPI_FIXED) {
 			apic_accept(&t->apic, ipi->vector, level);
+		} else {
+			continue;
+		}
+		if (t->apic_id != self) {
+			smp_send_wake(t->index);
 		}
 	}
 }
@@ -282,7 +293,9 @@ static bool pm1_write(uint16_t port, uint8_t v)
 static bool io_byte(struct native_cpu *c, uint16_t port, bool in, uint8_t *v, uint64_t tsc)
 {
 	if (port >= COM1 && port < COM1 + UART_PORT_COUNT) {
-		m.writer = c;
+		if (m.writer == NULL) {
+			m.writer = c;
+		}
 		if (in) {
 			*v = uart_read(&m.uart, port - COM1);
 		} else {
@@ -385,7 +398,14 @@ void machine_enter(struct native_cpu *c, uint8_t *vmcb)
 	apic_poll_timer(&c->apic, rdtsc());
 	int v = apic_pending_vector(&c->apic);
 	uint64_t deadline = apic_next_deadline(&c->apic);
+	/* An NMI goes in through the event injection, one at a time: the next waits for the
+	 * guest's NMI_COMPLETE (an SEV-ES guest's IRET is invisible to its host). */
+	bool nmi = !c->nmi_masked && apic_nmi_pending(&c->apic) && inject_nmi(vmcb);
 
+	if (nmi) {
+		(void)apic_take_nmi(&c->apic);
+		c->nmi_masked = true;
+	}
 	spin_unlock(&m.lock);
 	c->virq = v;
 	if (v >= 0) {
@@ -414,7 +434,10 @@ void machine_leave(struct native_cpu *c, const uint8_t *vmcb)
 
 bool machine_halt(struct native_cpu *c)
 {
-	if ((load64(c->state, VMSA_RFLAGS_OFF) & RFLAGS_IF) == 0U) {
+	bool masked = (load64(c->state, VMSA_RFLAGS_OFF) & RFLAGS_IF) == 0U;
+
+	/* With interrupts disabled only an NMI from another vCPU wakes it. */
+	if (masked && m.vcpu_count == 1U) {
 		log_guest("vCPU %u halted with interrupts disabled at RIP 0x%lx", c->apic_id,
 			  load64(c->state, VMSA_RIP_OFF));
 		return false;
@@ -422,11 +445,12 @@ bool machine_halt(struct native_cpu *c)
 	for (;;) {
 		spin_lock(&m.lock);
 		apic_poll_timer(&c->apic, rdtsc());
-		int v = apic_pending_vector(&c->apic);
-		uint64_t deadline = apic_next_deadline(&c->apic);
+		int v = masked ? -1 : apic_pending_vector(&c->apic);
+		uint64_t deadline = masked ? UINT64_MAX : apic_next_deadline(&c->apic);
+		bool nmi = !c->nmi_masked && apic_nmi_pending(&c->apic);
 
 		spin_unlock(&m.lock);
-		if (v >= 0) {
+		if (v >= 0 || nmi) {
 			return true;
 		}
 		if (deadline == UINT64_MAX && m.vcpu_count == 1U) {

@@ -105,8 +105,9 @@ static uint64_t *npt_leaf(uint64_t root, uint64_t gpa)
 /* What vmpl's nested page table must say for gpa through one alias: the RMP's verdict for
  * that VMPL. A private page is mapped while validated, with its VMPL's permissions, through
  * both aliases (real-mode code and the boot page tables carry no C-bit); a shared page only
- * through the C=0 alias, readable, writable, not executable. A VMSA page is never mapped,
- * whatever its permissions say, nor is Donjon's memory. */
+ * through the C=0 alias, readable, writable, not executable. A VMSA page is at most
+ * readable (never writable or executable), whatever its permissions say; Donjon's memory is
+ * never mapped. */
 static uint64_t npte_for(unsigned vmpl, uint64_t gpa, bool c_bit)
 {
 	const struct rmp_entry *e = rmp_entry_at(&rmp, gpa);
@@ -122,8 +123,11 @@ static uint64_t npte_for(unsigned vmpl, uint64_t gpa, bool c_bit)
 	if (!e->assigned) {
 		return c_bit_mask != 0U && !c_bit ? v | NPTE_RW | NPTE_NX : 0U;
 	}
-	if (!e->validated || e->vmsa || (p & RMP_PERM_READ) == 0U) {
+	if (!e->validated || (p & RMP_PERM_READ) == 0U) {
 		return 0;
+	}
+	if (e->vmsa) {
+		return v | NPTE_NX;
 	}
 	if ((p & RMP_PERM_WRITE) != 0U) {
 		v |= NPTE_RW;

@@ -81,9 +81,11 @@
 #define EVENT_VALID (1ULL << 31)
 #define EVENT_VECTOR_MASK 0xFFULL
 #define EVENT_TYPE_MASK (7ULL << 8)
+#define EVENT_NMI (2ULL << 8)
 #define EVENT_EXCEPTION (3ULL << 8)
 #define EVENT_SOFT_INT (4ULL << 8)
 #define EVENT_HAS_ERROR (1ULL << 11)
+#define VECTOR_NMI 2U
 #define VECTOR_BP 3U
 #define VECTOR_OF 4U
 #define VECTOR_UD 6U
@@ -126,6 +128,8 @@ static struct {
 } snp;
 static atomic_uint output_bytes;
 static struct native_cpu cpus[SMP_MAX_CPUS];
+/* By APIC ID: the vCPU creation the guest's AP_CREATION let that CPU run (0: none yet). */
+static _Atomic uint64_t ap_released[SMP_MAX_CPUS];
 
 bool svm_reserve(void)
 {
@@ -222,6 +226,15 @@ void inject_exception(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t e
 		ev |= EVENT_HAS_ERROR | ((uint64_t)error << 32);
 	}
 	store64(vmcb, VMCB_EVENT_INJ, ev);
+}
+
+bool inject_nmi(uint8_t *vmcb)
+{
+	if ((load64(vmcb, VMCB_EVENT_INJ) & EVENT_VALID) != 0U) {
+		return false;
+	}
+	store64(vmcb, VMCB_EVENT_INJ, EVENT_VALID | EVENT_NMI | VECTOR_NMI);
+	return true;
 }
 
 static uint64_t guest_rip(const struct native_cpu *c)
@@ -357,6 +370,44 @@ static const char *host_psc(void *ctx, uint64_t gpa, bool size_2m, bool to_priva
 	return native_host_psc(gpa, size_2m ? PAGE_2M : PAGE_4K, to_private);
 }
 
+/* AP_CREATION: the host runs the VMSA the SVSM made current for apic_id (CREATE_VCPU), on
+ * the CPU of that APIC ID, once per creation; never the caller's own, never another
+ * VMPL's than the caller's, never with SEV features other than the machine's. */
+static const char *host_ap_create(void *ctx, uint32_t apic_id, unsigned vmpl, uint64_t vmsa,
+				  uint64_t features)
+{
+	const struct native_cpu *c = ctx;
+	unsigned index = smp_index_of(apic_id);
+
+	if (index >= smp_cpu_count() || apic_id >= snp.vcpus || apic_id == c->apic_id) {
+		return "no other vCPU has that APIC ID";
+	}
+	if (vmpl != c->vmpl || features != SEV_FEATURE_SNP_ACTIVE) {
+		return "a VMPL or SEV features other than the caller's";
+	}
+	uint64_t seq = svsm_vcpu_seq(apic_id);
+
+	if (seq == 0U || gpa_val(svsm_vcpu_vmsa(apic_id)) != vmsa) {
+		return "not the VMSA the SVSM made current for that APIC ID";
+	}
+	atomic_store(&ap_released[apic_id], seq);
+	smp_send_wake(index);
+	return NULL;
+}
+
+/* NMI_COMPLETE: the guest's NMI handler is done; the next NMI may go in. */
+static void host_nmi_complete(void *ctx)
+{
+	struct native_cpu *c = ctx;
+
+	c->nmi_masked = false;
+}
+
+uint64_t svm_ap_released(unsigned apic_id)
+{
+	return apic_id < SMP_MAX_CPUS ? atomic_load(&ap_released[apic_id]) : 0U;
+}
+
 static bool handle_svsm_call(struct native_cpu *c)
 {
 	struct svsm_regs regs;
@@ -384,7 +435,16 @@ static bool handle_vmgexit(struct native_cpu *c)
 	/* VMMCALL (0F 01 D9) takes 3 bytes, the VMGEXIT encoding (F3 0F 01 D9) 4: read
 	 * through the guest's own page tables, with its own permissions. */
 	unsigned len = insn_length(c, EXIT_VMMCALL, &why);
-	struct ghcb_env env = { host_read, host_write, host_guest_request, host_psc, c, snp.c_bit };
+	struct ghcb_env env = {
+		.read = host_read,
+		.write = host_write,
+		.guest_request = host_guest_request,
+		.psc = host_psc,
+		.ap_create = host_ap_create,
+		.nmi_complete = host_nmi_complete,
+		.ctx = c,
+		.c_bit = snp.c_bit,
+	};
 	bool by_ghcb = !ghcb_unused(&c->ghcb);
 
 	if (len == 0U) {
@@ -404,8 +464,9 @@ static bool handle_vmgexit(struct native_cpu *c)
 	case GHCB_RESUME:
 		break;
 	case GHCB_TERMINATE:
-		log_guest("vCPU %u asked to be terminated: reason set %u, code %u", c->apic_id,
-			  c->ghcb.term_set, c->ghcb.term_code);
+		log_guest("vCPU %u asked to be terminated: reason set %u, code %u (%s)", c->apic_id,
+			  c->ghcb.term_set, c->ghcb.term_code,
+			  ghcb_term_reason(c->ghcb.term_set, c->ghcb.term_code));
 		return false;
 	case GHCB_REFUSED:
 	default:
@@ -594,6 +655,8 @@ static enum svm_exit_kind exit_kind(uint64_t code)
 		return SVM_EXIT_K_HLT;
 	case EXIT_INTR:
 		return SVM_EXIT_K_INTR;
+	case EXIT_NMI:
+		return SVM_EXIT_K_NMI;
 	case EXIT_EXCP_UD:
 		return SVM_EXIT_K_UD;
 	default:
@@ -611,6 +674,7 @@ const char *svm_exit_kind_name(enum svm_exit_kind k)
 		[SVM_EXIT_K_VMGEXIT] = "VMGEXIT",
 		[SVM_EXIT_K_HLT] = "HLT",
 		[SVM_EXIT_K_INTR] = "interrupt",
+		[SVM_EXIT_K_NMI] = "NMI (a kick)",
 		[SVM_EXIT_K_UD] = "#UD (PVALIDATE, RMPADJUST)",
 		[SVM_EXIT_K_OTHER] = "other",
 	};
@@ -739,6 +803,7 @@ static void run_loop(struct native_cpu *c, uint8_t *vmcb)
 			store64(c->state, gpr_offsets[i], g.r[i]);
 		}
 		running = handle_exit(c, vmcb);
+		c->ended = !running;
 	}
 }
 
@@ -768,6 +833,7 @@ void svm_run_vcpu(struct native_cpu *c, uint64_t seq)
 	uint64_t xcr0 = load64(c->state, VMSA_XCR0_OFF);
 
 	c->seq = seq;
+	c->ended = false;
 	c->vmpl = c->state[VMSA_VMPL_OFF];
 	c->xcr0 = fpu_xcr0_valid(xcr0) ? xcr0 : XCR0_INIT;
 	c->flush = true;

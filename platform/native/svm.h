@@ -48,6 +48,7 @@ enum svm_exit_kind {
 	SVM_EXIT_K_VMGEXIT,
 	SVM_EXIT_K_HLT,
 	SVM_EXIT_K_INTR,
+	SVM_EXIT_K_NMI,
 	SVM_EXIT_K_UD,
 	SVM_EXIT_K_OTHER,
 	SVM_EXIT_KINDS,
@@ -83,6 +84,7 @@ struct native_cpu {
 	uint64_t rmpadjusts;	       /* RMPADJUSTs the vCPU executed */
 	uint32_t verdict;
 	bool has_verdict; /* the guest wrote its result to the debug-exit port */
+	bool ended;	  /* the vCPU stopped on an exit (not revoked by DELETE_VCPU) */
 	char line[128];	  /* the guest's console output, a line at a time */
 	unsigned line_len;
 	/* Linux's machine (machine.c): the vCPU's local APIC, the vector offered as the VMCB's
@@ -91,6 +93,7 @@ struct native_cpu {
 	struct apic apic;
 	int virq;
 	uint64_t armed;
+	bool nmi_masked; /* an NMI was injected and the guest has not said NMI_COMPLETE */
 	uint64_t msr_kvm_system_time; /* as last written */
 	struct svm_run_stats stats;
 };
@@ -101,6 +104,8 @@ void svm_guest_putc(struct native_cpu *c, char ch);
 
 /* An exception for the guest at its next entry. */
 void inject_exception(uint8_t *vmcb, unsigned vector, bool has_error, uint32_t error);
+/* An NMI at the next entry, unless an event is already to be injected (false then). */
+bool inject_nmi(uint8_t *vmcb);
 /* Before pmm_init: the I/O and MSR permission maps (everything intercepted). */
 bool svm_reserve(void);
 /* The guest is Linux on the emulated SEV-SNP machine, vcpus vCPUs, C-bit c_bit: its CPUID
@@ -112,6 +117,9 @@ void svm_snp_machine(uint8_t c_bit, unsigned vcpus);
 struct native_cpu *svm_cpu_init(unsigned index);
 /* CPU index's record (zero until svm_cpu_init), for reports; NULL past the last CPU. */
 const struct native_cpu *svm_cpu(unsigned index);
+/* The vCPU creation the guest's AP_CREATION released for apic_id (0: none): the CPU of that
+ * APIC ID runs it (svm_run_vcpu) when it differs from the last it ran. */
+uint64_t svm_ap_released(unsigned apic_id);
 /* The name of an exit kind, for reports. */
 const char *svm_exit_kind_name(enum svm_exit_kind k);
 /* Start the vCPU creation seq of this CPU's APIC ID (svsm_vcpu_start: only if current and

@@ -205,7 +205,7 @@ static void create_and_delete_vcpu(void)
 	struct tm_rmp r = tm_rmp(vmsa);
 
 	CT_TRUE(r.vmsa);
-	CT_EQ(r.perms[2], 0);
+	CT_EQ(r.perms[2], 0x1U); /* read only */
 	CT_EQ(pvalidate(vmsa), SVSM_ERR_INVALID_ADDRESS);
 	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_DELETE_VCPU), tm_startup_vmsa(), 0, 0, NULL),
 	      SVSM_ERR_INVALID_PARAMETER);
@@ -298,7 +298,9 @@ static void each_vmpl_has_its_own_rights(void)
 	CT_TRUE(tm_write(vmsa + VMSA_EFER_OFF, &efer, 8));
 	CT_TRUE(tm_write(vmsa + VMSA_SEV_FEATURES_OFF, &features, 8));
 	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_CREATE_VCPU), vmsa, page, 0, NULL), SVSM_SUCCESS);
-	CT_TRUE(!tm_may_access(2, vmsa, false) && !tm_may_access(3, vmsa, false));
+	/* The VMSA is VMPL3's: VMPL3 may read it, not write it; VMPL2 has nothing. */
+	CT_TRUE(!tm_may_access(2, vmsa, false) && tm_may_access(3, vmsa, false) &&
+		!tm_may_access(3, vmsa, true));
 	/* Its calling area stays the guest's to write, at VMPL2 only. */
 	CT_TRUE(tm_may_access(2, page, true) && !tm_may_access(3, page, false));
 	CT_EQ(tm_call(CORE_CALL(SVSM_CORE_DELETE_VCPU), vmsa, 0, 0, NULL), SVSM_SUCCESS);

@@ -58,13 +58,17 @@ TEST(create_vcpu_then_run_it_then_delete)
 	struct rmp_entry r = t_rmp(m, vmsa);
 
 	EXPECT_TRUE(r.vmsa);
-	EXPECT_EQ(r.perms[1] | r.perms[2] | r.perms[3], 0);
+	EXPECT_EQ(r.perms[1] | r.perms[3], 0);
+	EXPECT_EQ(r.perms[2], RMP_PERM_READ);
 	EXPECT_EQ(gpa_val(svsm_vcpu_vmsa(1)), vmsa);
 	EXPECT_EQ(gpa_val(svsm_vcpu_caa(1)), caa);
-	/* The guest can no longer touch its VMSA; the host can now run it. */
+	/* The guest can no longer change its VMSA, only read it (Linux reads SEV_FEATURES for
+	 * AP_CREATION); the host can now run it. */
 	uint64_t v = 0;
 
 	EXPECT_TRUE(sim_guest_write(m, 2, gpa_init(vmsa), &v, 8) != NULL);
+	EXPECT_TRUE(sim_guest_read(m, 2, gpa_init(vmsa + VMSA_SEV_FEATURES_OFF), &v, 8) == NULL);
+	EXPECT_EQ(v, SEV_FEATURE_SNP_ACTIVE);
 	EXPECT_TRUE(sim_host_ap_create(m, 1, gpa_init(vmsa)) == NULL);
 	EXPECT_EQ(t_call(m, 1, CORE(SVSM_CORE_QUERY_PROTOCOL), 1, 0, 0, NULL), SVSM_SUCCESS);
 	/* vCPU 0 deletes it: SVME cleared, page back to the guest. */
