@@ -6,6 +6,7 @@
 
 #include "apic.h"
 #include "arch/x86/cpu.h"
+#include "cpu_sync.h"
 #include "insn.h"
 #include "ioapic.h"
 #include "kvmclock.h"
@@ -450,7 +451,9 @@ bool machine_halt(struct native_cpu *c)
 		bool nmi = !c->nmi_masked && apic_nmi_pending(&c->apic);
 
 		spin_unlock(&m.lock);
-		if (v >= 0 || nmi) {
+		/* Deleted while halted (DELETE_VCPU): back to the run loop, which stops it; an
+		 * AP_CREATION for the APIC ID's next vCPU wakes this CPU. */
+		if (v >= 0 || nmi || cpusync_revoked(c->index)) {
 			return true;
 		}
 		if (deadline == UINT64_MAX && m.vcpu_count == 1U) {

@@ -49,8 +49,9 @@ void machine_leave(struct native_cpu *c, const uint8_t *vmcb);
 /* An exit on a physical interrupt: it is taken (this CPU's timer, or a kick), and the
  * timer is armed again at the next entry. */
 void machine_tick(struct native_cpu *c);
-/* HLT: waits until the vCPU has an interrupt to take. False if it can never get one
- * (interrupts disabled): the vCPU stops. */
+/* HLT: waits until the vCPU has an interrupt or an NMI to take, or was deleted. False if
+ * nothing can ever wake it (one vCPU, interrupts disabled or no timer armed): the vCPU
+ * stops. */
 bool machine_halt(struct native_cpu *c);
 
 #endif
