@@ -325,6 +325,23 @@ void apic_ack(struct apic *a, uint8_t vector)
 	bit_set(a->isr, vector);
 }
 
+void apic_offer(struct apic *a, uint8_t vector)
+{
+	if (bit_test(a->irr, vector)) {
+		bit_clear(a->irr, vector);
+		bit_set(a->offered, vector);
+	}
+}
+
+void apic_offer_end(struct apic *a, uint8_t vector, bool taken)
+{
+	if (!bit_test(a->offered, vector)) {
+		return;
+	}
+	bit_clear(a->offered, vector);
+	bit_set(taken ? a->isr : a->irr, vector);
+}
+
 static void eoi(struct apic *a)
 {
 	int v = bit_highest(a->isr);

@@ -81,6 +81,7 @@ struct apic {
 	uint32_t lvt[APIC_LVT_COUNT];
 	uint32_t irr[8], isr[8], tmr[8];
 	uint32_t level_eoi[8]; /* level-triggered vectors an EOI retired, for apic_take_level_eoi */
+	uint32_t offered[8];   /* out of IRR while offered to the running guest (apic_offer) */
 	uint64_t icr;
 	bool nmi_pending;
 	/* The timer. One-shot and periodic count from seg_count at seg_tsc; a divide or mode
@@ -148,6 +149,13 @@ uint64_t apic_next_deadline(const struct apic *a);
 int apic_pending_vector(const struct apic *a);
 /* The caller injected vector (apic_pending_vector's): IRR to ISR. Nothing if it is not in IRR. */
 void apic_ack(struct apic *a, uint8_t vector);
+/* For a caller that offers vector (apic_pending_vector's) to a running guest, which takes
+ * it when it can: it leaves IRR at once, so that the same vector sent again while the guest
+ * runs is pending again (as on hardware, where the guest accepted the first one at some
+ * moment of the run); apic_offer_end, after the run, puts it in ISR if the guest took it,
+ * back in IRR if not. Nothing if vector is not in IRR. */
+void apic_offer(struct apic *a, uint8_t vector);
+void apic_offer_end(struct apic *a, uint8_t vector, bool taken);
 /* Whether this APIC is one of ipi's destinations (physical ID, x2APIC logical cluster and
  * member bits, or the shorthands relative to ipi->source). */
 bool apic_ipi_targets(const struct apic *a, const struct apic_ipi *ipi);

@@ -407,6 +407,10 @@ void machine_enter(struct native_cpu *c, uint8_t *vmcb)
 		(void)apic_take_nmi(&c->apic);
 		c->nmi_masked = true;
 	}
+	/* Out of IRR while offered: the same vector sent again meanwhile stays pending. */
+	if (v >= 0) {
+		apic_offer(&c->apic, (uint8_t)v);
+	}
 	spin_unlock(&m.lock);
 	c->virq = v;
 	if (v >= 0) {
@@ -424,11 +428,14 @@ void machine_enter(struct native_cpu *c, uint8_t *vmcb)
 
 void machine_leave(struct native_cpu *c, const uint8_t *vmcb)
 {
-	if (c->virq < 0 || (load32(vmcb, VMCB_V_INTR) & V_IRQ) != 0U) {
+	if (c->virq < 0) {
 		return;
 	}
+	/* V_IRQ cleared: the guest took it (an exit during its delivery re-injects it). */
+	bool taken = (load32(vmcb, VMCB_V_INTR) & V_IRQ) == 0U;
+
 	spin_lock(&m.lock);
-	apic_ack(&c->apic, (uint8_t)c->virq);
+	apic_offer_end(&c->apic, (uint8_t)c->virq, taken);
 	spin_unlock(&m.lock);
 	c->virq = -1;
 }

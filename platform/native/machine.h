@@ -42,8 +42,9 @@ bool machine_io(struct native_cpu *c, uint16_t port, unsigned size, bool in, uin
 bool machine_mmio(struct native_cpu *c, uint64_t gpa, bool *handled);
 
 /* Around each VMRUN: the highest pending interrupt offered as the VMCB's virtual interrupt
- * and this CPU's timer armed for the vCPU's next APIC timer expiry; after it, a virtual
- * interrupt the guest took moves to its in-service register. */
+ * (out of IRR meanwhile: apic_offer) and this CPU's timer armed for the vCPU's next APIC
+ * timer expiry; after it, a virtual interrupt the guest took moves to its in-service
+ * register, one it did not take back to IRR. */
 void machine_enter(struct native_cpu *c, uint8_t *vmcb);
 void machine_leave(struct native_cpu *c, const uint8_t *vmcb);
 /* An exit on a physical interrupt: it is taken (this CPU's timer, or a kick), and the

@@ -692,3 +692,37 @@ TEST(apic_software_disable_masks_lvts)
 	WR(&a, 0x832, 0xEC, 100002);
 	EXPECT_EQ(RD(&a, 0x832, 100002), 0xEC);
 }
+
+/* An interrupt offered to a running guest: the same vector sent again before the run ends
+ * is a second interrupt, pending after the first was taken (an IPI that a guest's handler
+ * has already made room for must not vanish); one not taken goes back, merged. */
+TEST(apic_offer_keeps_a_second_arrival)
+{
+	struct apic a = enabled_apic(1, HZ_3G);
+
+	apic_accept(&a, 0xFB, false);
+	EXPECT_EQ(apic_pending_vector(&a), 0xFB);
+	apic_offer(&a, 0xFB);
+	EXPECT_EQ(RD(&a, 0x827, 0), 0); /* IRR word 7: offered, not pending */
+	apic_accept(&a, 0xFB, false);	/* sent again while the guest runs */
+	apic_offer_end(&a, 0xFB, true);
+	EXPECT_EQ(RD(&a, 0x817, 0), 1U << 27);	/* ISR: the first, in service */
+	EXPECT_EQ(RD(&a, 0x827, 0), 1U << 27);	/* IRR: the second, pending */
+	EXPECT_EQ(apic_pending_vector(&a), -1); /* behind the first until its EOI */
+	WR(&a, 0x80B, 0, 0);			/* EOI */
+	EXPECT_EQ(apic_pending_vector(&a), 0xFB);
+	/* Not taken: back in IRR, one interrupt whether or not it came again meanwhile. */
+	apic_offer(&a, 0xFB);
+	apic_accept(&a, 0xFB, false);
+	apic_offer_end(&a, 0xFB, false);
+	EXPECT_EQ(RD(&a, 0x827, 0), 1U << 27);
+	EXPECT_EQ(RD(&a, 0x817, 0), 0);
+	apic_offer(&a, 0xFB);
+	apic_offer_end(&a, 0xFB, false);
+	EXPECT_EQ(RD(&a, 0x827, 0), 1U << 27);
+	/* Offering a vector not in IRR, or ending an offer never made, changes nothing. */
+	apic_offer(&a, 0x40);
+	apic_offer_end(&a, 0x41, true);
+	EXPECT_EQ(RD(&a, 0x812, 0) | RD(&a, 0x817, 0), 0);
+	EXPECT_EQ(RD(&a, 0x827, 0), 1U << 27);
+}
