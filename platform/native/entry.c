@@ -218,7 +218,7 @@ static void linux_report(unsigned vcpus)
 
 	per_mille(t.guest, span, &gu, &gt);
 	per_mille(t.halted, span, &hu, &ht);
-	per_mille(span - t.guest - t.halted, span, &du, &dt);
+	per_mille(span > t.guest + t.halted ? span - t.guest - t.halted : 0U, span, &du, &dt);
 	log_msg(LOG_INFO,
 		"linux:   time on the vCPUs' CPUs: guest %lu.%lu%%, halted %lu.%lu%%, Donjon "
 		"%lu.%lu%%",

@@ -82,15 +82,22 @@ static void walk_ctx(struct native_cpu *c, struct gwalk_ctx *ctx)
 	};
 }
 
+/* 64-bit mode: EFER.LMA and CS.L. */
+static bool long64_mode(const uint8_t *s)
+{
+	uint16_t cs_attr =
+		(uint16_t)(s[VMSA_CS_OFF + SEG_ATTR_OFF] | s[VMSA_CS_OFF + SEG_ATTR_OFF + 1U] << 8);
+
+	return (load64(s, VMSA_EFER_OFF) & EFER_LMA) != 0U && (cs_attr & SEG_ATTR_L) != 0U;
+}
+
 /* The bytes at the vCPU's CS:RIP, as it fetches them: how many, and where the opcode
  * starts after the legacy prefixes and a REX prefix; the last legacy prefix in *last. */
 static size_t fetch_insn(struct native_cpu *c, uint8_t b[GWALK_INSN_MAX], size_t *opcode,
 			 uint8_t *last, enum gwalk_result *res)
 {
 	const uint8_t *s = c->state;
-	uint16_t cs_attr =
-		(uint16_t)(s[VMSA_CS_OFF + SEG_ATTR_OFF] | s[VMSA_CS_OFF + SEG_ATTR_OFF + 1U] << 8);
-	bool long64 = (load64(s, VMSA_EFER_OFF) & EFER_LMA) != 0U && (cs_attr & SEG_ATTR_L) != 0U;
+	bool long64 = long64_mode(s);
 	uint64_t rip = load64(s, VMSA_RIP_OFF);
 	struct gwalk_ctx ctx;
 
@@ -235,6 +242,11 @@ bool insn_mmio(struct native_cpu *c, struct insn_mmio *op, const char **why)
 		rex = b[i - 1U];
 	}
 	*why = res != GWALK_OK ? gwalk_result_str(res) : "not a MOV this platform decodes";
+	/* Outside 64-bit mode operand and address sizes follow CS.D and 0x67: not decoded. */
+	if (!long64_mode(c->state)) {
+		*why = "MMIO outside 64-bit mode";
+		return false;
+	}
 	if (i + 2U > n) {
 		return false;
 	}

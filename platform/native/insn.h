@@ -38,8 +38,8 @@ struct insn_mmio {
 		       * for an immediate */
 	uint64_t imm; /* a write of an immediate: its value, sign-extended to size */
 };
-/* Decodes the instruction at CS:RIP; false, with *why, if it is not one of those (or uses a
- * high-byte register AH-BH). */
+/* Decodes the instruction at CS:RIP, in 64-bit mode only; false, with *why, if it is not one
+ * of those (or uses a high-byte register AH-BH). */
 bool insn_mmio(struct native_cpu *c, struct insn_mmio *op, const char **why);
 /* The vCPU's general register reg (encoding order), and writing one as a load of size bytes
  * does (4 bytes zero-extend to 64 bits; 1 and 2 replace only their part). */

@@ -127,14 +127,20 @@ bool machine_init(uint64_t tsc_hz)
 
 bool machine_vcpu_init(struct native_cpu *c)
 {
+	struct apic fresh;
+
+	/* Built apart and put in place under the lock: another vCPU may be delivering an IPI
+	 * to this APIC ID's previous creation right now. */
 	if (c->apic_id >= SMP_MAX_CPUS ||
-	    !apic_init(&c->apic, c->apic_id, c->apic_id == 0U, m.tsc_hz)) {
+	    !apic_init(&fresh, c->apic_id, c->apic_id == 0U, m.tsc_hz)) {
 		return false;
 	}
 	c->virq = -1;
 	c->armed = MACHINE_UNARMED;
 	c->nmi_masked = false;
+	c->msr_kvm_system_time = 0;
 	spin_lock(&m.lock);
+	c->apic = fresh;
 	if (m.vcpus[c->apic_id] == NULL) {
 		m.vcpu_count++;
 	}
@@ -236,7 +242,9 @@ void machine_kvmclock_msr(struct native_cpu *c, uint32_t msr, bool write, uint64
 	bool ok = true;
 
 	if (!write) {
+		spin_lock(&m.lock);
 		*value = time ? c->msr_kvm_system_time : m.msr_kvm_wall_clock;
+		spin_unlock(&m.lock);
 		return;
 	}
 	if (time) {
@@ -246,7 +254,9 @@ void machine_kvmclock_msr(struct native_cpu *c, uint32_t msr, bool write, uint64
 			     native_host_copy_out(gpa, rec, KVMCLOCK_TIME_SIZE);
 		}
 	} else {
+		spin_lock(&m.lock);
 		m.msr_kvm_wall_clock = *value;
+		spin_unlock(&m.lock);
 		kvmclock_wall(rec, m.epoch);
 		ok = native_host_copy_out(*value, rec, KVMCLOCK_WALL_SIZE);
 	}
@@ -351,7 +361,7 @@ bool machine_io(struct native_cpu *c, uint16_t port, unsigned size, bool in, uin
 	return on;
 }
 
-bool machine_mmio(struct native_cpu *c, uint64_t gpa, bool *handled)
+bool machine_mmio(struct native_cpu *c, uint64_t gpa, bool write, bool plain, bool *handled)
 {
 	struct insn_mmio op;
 	const char *why = NULL;
@@ -363,7 +373,18 @@ bool machine_mmio(struct native_cpu *c, uint64_t gpa, bool *handled)
 	if (!*handled) {
 		return true;
 	}
-	if (!insn_mmio(c, &op, &why)) {
+	/* Only a data access by the instruction at RIP is emulated: not a fetch, a page-table
+	 * walk or an event's delivery, and only if the instruction does what the fault says
+	 * (another vCPU may have rewritten it since). */
+	bool decoded = plain && insn_mmio(c, &op, &why);
+
+	if (!plain) {
+		why = "a fetch, a page-table walk or an event delivery";
+	} else if (decoded && op.write != write) {
+		decoded = false;
+		why = "the instruction at RIP does not make that access";
+	}
+	if (!decoded) {
 		log_guest("vCPU %u stopped: MMIO at GPA 0x%lx by the instruction at RIP 0x%lx: %s",
 			  c->apic_id, gpa, load64(c->state, VMSA_RIP_OFF), why);
 		return false;

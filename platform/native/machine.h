@@ -36,10 +36,12 @@ void machine_kvmclock_msr(struct native_cpu *c, uint32_t msr, bool write, uint64
 /* Port I/O of size 1, 2 or 4 bytes (an IN's *value out, an OUT's in). Ports without a device
  * read as all ones and ignore writes. False when the guest powered the machine off. */
 bool machine_io(struct native_cpu *c, uint16_t port, unsigned size, bool in, uint32_t *value);
-/* A nested page fault at gpa: if it is a device's MMIO (gpa without the C-bit), the
- * access is decoded and emulated, RIP moved past it, and *handled set; false if the vCPU
- * stops (an instruction that cannot be decoded). */
-bool machine_mmio(struct native_cpu *c, uint64_t gpa, bool *handled);
+/* A nested page fault at gpa, a write or not, plain if it was a data access by the
+ * instruction at RIP (not a fetch, a page-table walk or an event's delivery): if gpa is a
+ * device's MMIO (without the C-bit), *handled is set and the access is decoded and
+ * emulated, RIP moved past it; false if the vCPU stops (not plain, an instruction that
+ * cannot be decoded or that does not make that access). */
+bool machine_mmio(struct native_cpu *c, uint64_t gpa, bool write, bool plain, bool *handled);
 
 /* Around each VMRUN: the highest pending interrupt offered as the VMCB's virtual interrupt
  * (out of IRR meanwhile: apic_offer) and this CPU's timer armed for the vCPU's next APIC

@@ -602,7 +602,9 @@ static bool handle_npf(struct native_cpu *c, const uint8_t *vmcb)
 	bool mmio = false;
 
 	if (snp.on && why != NULL) {
-		bool on = machine_mmio(c, gpa, &mmio);
+		bool plain = (info & (NPF_FETCH | NPF_IN_WALK)) == 0U &&
+			     (load64(vmcb, VMCB_EXIT_INT_INFO) & EVENT_VALID) == 0U;
+		bool on = machine_mmio(c, gpa, (info & NPF_WRITE) != 0U, plain, &mmio);
 
 		if (mmio) {
 			return on;
@@ -838,7 +840,10 @@ void svm_run_vcpu(struct native_cpu *c, uint64_t seq)
 	c->xcr0 = fpu_xcr0_valid(xcr0) ? xcr0 : XCR0_INIT;
 	c->flush = true;
 	c->npf_retry = ~0ULL;
-	c->line_len = 0;
+	/* Linux's console line belongs to the machine (machine.c, under its lock). */
+	if (!snp.on) {
+		c->line_len = 0;
+	}
 	c->c_bit_mask = snp.on ? 1ULL << snp.c_bit : 0U;
 	ghcb_vcpu_init(&c->ghcb);
 	uint64_t npt = native_npt_root(c->vmpl);
