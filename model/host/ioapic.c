@@ -132,9 +132,9 @@ bool ioapic_set_line(struct ioapic *io, unsigned pin, bool level, struct ioapic_
 	return true;
 }
 
-bool ioapic_eoi(struct ioapic *io, uint8_t vector, struct ioapic_msg *msg)
+unsigned ioapic_eoi(struct ioapic *io, uint8_t vector, struct ioapic_msg msgs[IOAPIC_PINS])
 {
-	bool sent = false;
+	unsigned sent = 0;
 
 	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
 		uint64_t e = io->rte[pin];
@@ -143,8 +143,8 @@ bool ioapic_eoi(struct ioapic *io, uint8_t vector, struct ioapic_msg *msg)
 			continue;
 		}
 		io->rte[pin] &= ~IOAPIC_RTE_REMOTE_IRR;
-		if (!sent) {
-			sent = level_send(io, pin, msg);
+		if (level_send(io, pin, &msgs[sent])) {
+			sent++;
 		}
 	}
 	return sent;

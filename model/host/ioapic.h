@@ -70,7 +70,8 @@ void ioapic_write(struct ioapic *io, uint32_t offset, uint32_t value, struct ioa
 bool ioapic_set_line(struct ioapic *io, unsigned pin, bool level, struct ioapic_msg *msg);
 
 /* The local APIC's EOI of a level-triggered vector: remote IRR cleared on the pins with that
- * vector; a pin still active sends again (the first such pin: *msg, true). */
-bool ioapic_eoi(struct ioapic *io, uint8_t vector, struct ioapic_msg *msg);
+ * vector; each of them still active sends again. Returns how many messages it wrote to msgs,
+ * in pin order. */
+unsigned ioapic_eoi(struct ioapic *io, uint8_t vector, struct ioapic_msg msgs[IOAPIC_PINS]);
 
 #endif

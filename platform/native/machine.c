@@ -205,12 +205,14 @@ static void uart_irq_update(void)
 /* A level-triggered vector's EOI reaches the I/O APIC. Lock held. */
 static void level_eois(struct native_cpu *c)
 {
-	struct ioapic_msg msg;
+	struct ioapic_msg msgs[IOAPIC_PINS];
 	int v;
 
 	while ((v = apic_take_level_eoi(&c->apic)) >= 0) {
-		if (ioapic_eoi(&m.ioapic, (uint8_t)v, &msg)) {
-			deliver_msg(&msg);
+		unsigned n = ioapic_eoi(&m.ioapic, (uint8_t)v, msgs);
+
+		for (unsigned i = 0; i < n; i++) {
+			deliver_msg(&msgs[i]);
 		}
 	}
 }

@@ -85,6 +85,7 @@ TEST(ioapic_masked_edge_is_lost_and_active_low_inverts)
 TEST(ioapic_level_pin_waits_for_eoi_and_resends_while_active)
 {
 	struct ioapic_msg msg = { 0 };
+	struct ioapic_msg sent[IOAPIC_PINS];
 
 	ioapic_init(&io, 0);
 	/* Pin 9: vector 0x50, level, active high, logical destination 0x01. */
@@ -101,14 +102,35 @@ TEST(ioapic_level_pin_waits_for_eoi_and_resends_while_active)
 	EXPECT_TRUE(!reg_write(0x22, 0x00009850, &msg));
 	EXPECT_EQ(reg_read(0x22), 0x0000C850U);
 	/* EOI of another vector: nothing. Of 0x50 with the line still high: sent again. */
-	EXPECT_TRUE(!ioapic_eoi(&io, 0x51, &msg));
-	EXPECT_TRUE(ioapic_eoi(&io, 0x50, &msg));
-	EXPECT_EQ(msg.vector, 0x50);
+	EXPECT_EQ(ioapic_eoi(&io, 0x51, sent), 0U);
+	EXPECT_EQ(ioapic_eoi(&io, 0x50, sent), 1U);
+	EXPECT_EQ(sent[0].vector, 0x50);
 	EXPECT_EQ(reg_read(0x22), 0x0000C850U);
 	/* Line low, then EOI: remote IRR clear and nothing sent. */
 	EXPECT_TRUE(!ioapic_set_line(&io, 9, false, &msg));
-	EXPECT_TRUE(!ioapic_eoi(&io, 0x50, &msg));
+	EXPECT_EQ(ioapic_eoi(&io, 0x50, sent), 0U);
 	EXPECT_EQ(reg_read(0x22), 0x00008850U);
+}
+
+/* Two level pins sharing a vector, both active: one EOI clears both remote IRRs and each
+ * sends again (neither is lost until its line changes). */
+TEST(ioapic_eoi_resends_every_active_pin_of_the_vector)
+{
+	struct ioapic_msg msg = { 0 };
+	struct ioapic_msg sent[IOAPIC_PINS];
+
+	ioapic_init(&io, 0);
+	EXPECT_TRUE(!reg_write(0x22, 0x00008850, &msg)); /* pin 9 */
+	EXPECT_TRUE(!reg_write(0x24, 0x00008850, &msg)); /* pin 10 */
+	EXPECT_TRUE(!reg_write(0x25, 2U << 24, &msg));
+	EXPECT_TRUE(ioapic_set_line(&io, 9, true, &msg));
+	EXPECT_TRUE(ioapic_set_line(&io, 10, true, &msg));
+	EXPECT_EQ(ioapic_eoi(&io, 0x50, sent), 2U);
+	EXPECT_EQ(sent[0].vector, 0x50);
+	EXPECT_EQ(sent[1].vector, 0x50);
+	EXPECT_EQ(sent[1].dest, 2U);
+	EXPECT_EQ(reg_read(0x22), 0x0000C850U);
+	EXPECT_EQ(reg_read(0x24), 0x0000C850U);
 }
 
 TEST(ioapic_unmasking_an_active_level_pin_sends)
