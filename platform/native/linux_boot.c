@@ -15,7 +15,7 @@
 
 #include "arch/x86/cpu.h"
 #include "acpi_tables.h"
-#include "cpuid.h"
+#include "cpuid_policy.h"
 #include "machine.h"
 #include "native.h"
 #include "vmsa_init.h"

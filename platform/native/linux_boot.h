@@ -2,7 +2,7 @@
 #ifndef PLATFORM_NATIVE_LINUX_BOOT_H
 #define PLATFORM_NATIVE_LINUX_BOOT_H
 
-#include "cpuid.h"
+#include "cpuid_policy.h"
 #include "launch.h"
 
 /* Take the bundle QEMU loaded apart, build what the boot loader and SEV-SNP firmware give

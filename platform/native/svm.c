@@ -14,7 +14,7 @@
 
 #include "arch/x86/cpu.h"
 #include "cpu_sync.h"
-#include "cpuid.h"
+#include "cpuid_policy.h"
 #include "insn.h"
 #include "machine.h"
 #include "svm_snp.h"
@@ -529,7 +529,7 @@ static bool handle_msr(struct native_cpu *c, uint8_t *vmcb)
 }
 
 /* CPUID as the host's CPU answers it, with the guest machine's differences
- * (model/host/cpuid.c); the XSAVE area size follows the guest's own XCR0. */
+ * (model/host/cpuid_policy.c); the XSAVE area size follows the guest's own XCR0. */
 static bool handle_cpuid(struct native_cpu *c)
 {
 	uint32_t leaf = (uint32_t)load64(c->state, VMSA_RAX_OFF);

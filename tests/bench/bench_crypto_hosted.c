@@ -3,6 +3,7 @@
  * Prints "gcm-seal-4k T sha384-4k T ecdsa-sign T" in TSC ticks per operation. */
 #include <stdio.h>
 
+#include <cpuid.h>
 #include <sys/random.h>
 
 #include <donjon/crypto.h>
@@ -32,11 +33,9 @@ int main(void)
 	struct crypto_bench b;
 
 #ifdef BENCH_BEARSSL
-	unsigned a = 1, bx = 0, c = 0, d = 0;
+	unsigned a = 0, bx = 0, c = 0, d = 0;
 
-	/* CPUID leaf 1's ECX (AES-NI, PCLMULQDQ, SSE4.1, SSSE3). Not through <cpuid.h>: the
-	 * model's cpuid.h is on the include path. */
-	__asm__ volatile("cpuid" : "+a"(a), "=b"(bx), "+c"(c), "=d"(d));
+	(void)__get_cpuid(1, &a, &bx, &c, &d);
 	crypto_bearssl_init(c);
 #endif
 	if (!crypto_bench_run(&b)) {

@@ -1,6 +1,6 @@
-/* The guest's CPUID (model/host/cpuid.c): what the test guest and Linux's SEV-SNP machine
+/* The guest's CPUID (model/host/cpuid_policy.c): what the test guest and Linux's SEV-SNP machine
  * each see instead of the host CPU's answer. */
-#include "cpuid.h"
+#include "cpuid_policy.h"
 #include "harness.h"
 
 static const uint32_t host1[4] = { 0x663, 0x02010800, 0xC0A02209U | (1U << 27), 0x078BFBFF };

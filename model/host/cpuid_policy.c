@@ -1,5 +1,5 @@
-/* The guest's CPUID (cpuid.h). */
-#include "cpuid.h"
+/* The guest's CPUID (cpuid_policy.h). */
+#include "cpuid_policy.h"
 
 #include "kvmclock.h"
 

@@ -6,8 +6,8 @@
  * own APIC ID, the hypervisor bit and KVM's signature with no features (Linux then keeps
  * x2APIC mode without interrupt remapping), no 5-level paging, no MTRRs and no machine
  * checks (Donjon models neither). */
-#ifndef MODEL_HOST_CPUID_H
-#define MODEL_HOST_CPUID_H
+#ifndef MODEL_HOST_CPUID_POLICY_H
+#define MODEL_HOST_CPUID_POLICY_H
 
 #include <stdbool.h>
 #include <stdint.h>
