@@ -6,6 +6,7 @@
 #include "console.h"
 #include "arch/x86/cpu.h"
 #include "kernel.h"
+#include "lapic.h"
 #include "lock.h"
 
 #define PTE_P (1ULL << 0)
@@ -13,7 +14,6 @@
 #define PTE_PWT (1ULL << 3)
 #define PTE_PCD (1ULL << 4)
 #define PTE_PS (1ULL << 7)
-#define LAPIC_BASE 0xFEE00000ULL
 #define PTE_NX (1ULL << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
 #define MAPPED_LIMIT (4ULL << 30)

@@ -7,14 +7,12 @@
 #include "console.h"
 #include "arch/x86/cpu.h"
 #include "kernel.h"
+#include "lapic.h"
 #include "mm.h"
 #include "percpu.h"
 #include "trap.h"
 
 #define TRAMPOLINE 0x8000ULL
-#define LAPIC_BASE 0xFEE00000ULL
-#define LAPIC_ICR_LOW 0x300U
-#define LAPIC_ICR_HIGH 0x310U
 #define ICR_PENDING (1U << 12)
 #define ICR_INIT 0x00004500U
 #define ICR_STARTUP 0x00004600U
@@ -33,18 +31,11 @@ static atomic_uint online = 1;
 static void (*work)(unsigned index);
 static uint8_t ap_stacks[SMP_MAX_CPUS][AP_STACK_SIZE] __attribute__((aligned(16)));
 
-static volatile uint32_t *lapic(unsigned reg)
-{
-	/* SAFETY: the local APIC's registers sit at LAPIC_BASE, which paging_init maps 1:1
-	 * and uncached; reg is one of this file's register offsets, inside the 4 KiB page. */
-	return (volatile uint32_t *)(uintptr_t)(LAPIC_BASE + reg);
-}
-
 static void send_ipi(uint32_t apic_id, uint32_t command)
 {
-	*lapic(LAPIC_ICR_HIGH) = apic_id << 24;
-	*lapic(LAPIC_ICR_LOW) = command;
-	while ((*lapic(LAPIC_ICR_LOW) & ICR_PENDING) != 0U) {
+	*lapic_reg(LAPIC_ICR_HIGH) = apic_id << 24;
+	*lapic_reg(LAPIC_ICR_LOW) = command;
+	while ((*lapic_reg(LAPIC_ICR_LOW) & ICR_PENDING) != 0U) {
 		__builtin_ia32_pause();
 	}
 }

@@ -7,16 +7,9 @@
 
 #include "arch/x86/cpu.h"
 #include "kernel.h"
+#include "lapic.h"
 #include "trap.h"
 
-#define LAPIC_BASE 0xFEE00000ULL
-#define LAPIC_TPR 0x080U
-#define LAPIC_SVR 0x0F0U
-#define LAPIC_LVT_TIMER 0x320U
-#define LAPIC_LVT_LINT0 0x350U
-#define LAPIC_TIMER_INITIAL 0x380U
-#define LAPIC_TIMER_CURRENT 0x390U
-#define LAPIC_TIMER_DIVIDE 0x3E0U
 #define SVR_ENABLE (1U << 8)
 #define LVT_MASKED (1U << 16)
 #define DIVIDE_BY_1 0xBU
@@ -38,13 +31,6 @@
 
 static uint64_t tsc_rate;
 static uint64_t lapic_rate;
-
-static volatile uint32_t *lapic_reg(unsigned reg)
-{
-	/* SAFETY: the local APIC's registers sit at LAPIC_BASE, which paging_init maps 1:1
-	 * and uncached; reg is one of this file's register offsets, inside the 4 KiB page. */
-	return (volatile uint32_t *)(uintptr_t)(LAPIC_BASE + reg);
-}
 
 uint64_t tsc_hz(void)
 {

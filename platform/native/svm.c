@@ -296,29 +296,24 @@ static bool handle_io(struct native_cpu *c, const uint8_t *vmcb)
 		log_guest("vCPU %u: string I/O on port 0x%x; guest stopped", c->apic_id, port);
 		return false;
 	}
+	unsigned size = (info & IOIO_SIZE8) != 0U ? 1U : (info & IOIO_SIZE16) != 0U ? 2U : 4U;
+	/* An 8- or 16-bit IN replaces only AL or AX; a 32-bit IN zero-extends into RAX. */
+	uint64_t in_mask = size == 4U ? ~0ULL : (1ULL << (8U * size)) - 1U;
+
 	if (snp.on && port != DEBUG_EXIT_PORT) {
-		unsigned size = (info & IOIO_SIZE8) != 0U    ? 1U
-				: (info & IOIO_SIZE16) != 0U ? 2U
-							     : 4U;
 		uint32_t v = (uint32_t)rax;
 
 		if (!machine_io(c, port, size, (info & IOIO_IN) != 0U, &v)) {
 			return false;
 		}
 		if ((info & IOIO_IN) != 0U) {
-			uint64_t mask = size == 4U ? ~0ULL : (1ULL << (8U * size)) - 1U;
-
-			store64(c->state, VMSA_RAX_OFF, (rax & ~mask) | (v & mask));
+			store64(c->state, VMSA_RAX_OFF, (rax & ~in_mask) | (v & in_mask));
 		}
 	} else if ((info & IOIO_IN) != 0U) {
-		/* IN: the UART's line status says "ready"; anything else reads as all ones. An
-		 * 8- or 16-bit IN replaces only AL or AX; a 32-bit IN zero-extends into RAX. */
+		/* IN: the UART's line status says "ready"; anything else reads as all ones. */
 		uint64_t value = port == COM1 + 5U ? 0x60U : 0xFFFFFFFFU;
-		uint64_t mask = (info & IOIO_SIZE8) != 0U    ? 0xFFU
-				: (info & IOIO_SIZE16) != 0U ? 0xFFFFU
-							     : ~0ULL;
 
-		store64(c->state, VMSA_RAX_OFF, (rax & ~mask) | (value & mask));
+		store64(c->state, VMSA_RAX_OFF, (rax & ~in_mask) | (value & in_mask));
 	} else if (port == COM1) {
 		svm_guest_putc(c, (char)(rax & 0xFFU));
 	} else if (port == DEBUG_EXIT_PORT) {
@@ -478,8 +473,9 @@ static bool handle_vmgexit(struct native_cpu *c)
 	return true;
 }
 
-/* RDMSR and WRMSR: only the GHCB MSR, which the host model keeps per vCPU. Every other MSR
- * stops the vCPU (an allowlist comes with the Linux guest). */
+/* RDMSR and WRMSR. The GHCB MSR is the host model's, per vCPU. On Linux's machine every other
+ * MSR goes to the allowlist (svm_snp.c: emulated, or #GP); for the protocol test guest any
+ * other MSR stops the vCPU. */
 static bool handle_msr(struct native_cpu *c, uint8_t *vmcb)
 {
 	uint32_t msr = (uint32_t)load64(c->state, VMSA_RCX_OFF);
