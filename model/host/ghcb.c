@@ -177,6 +177,19 @@ static enum ghcb_verdict page_state_change(struct ghcb_vcpu *v, const struct ghc
 
 /* AP_CREATION's create operation (the only one an SNP guest with an SVSM sends): the
  * platform starts the vCPU; SW_EXITINFO1 0, or 2 with INVALID_INPUT in SW_EXITINFO2. */
+/* The GHCB's valid bitmap, copied once: a save-area field at byte offset off is valid
+ * (written by the guest for this request) when bit off / 8 is set. */
+struct ghcb_valid {
+	uint8_t bits[16];
+};
+
+static bool field_valid(const struct ghcb_valid *valid, unsigned off)
+{
+	unsigned bit = off / 8U;
+
+	return bit / 8U < sizeof(valid->bits) && (valid->bits[bit / 8U] & (1U << (bit % 8U))) != 0U;
+}
+
 static enum ghcb_verdict ap_creation(struct ghcb_vcpu *v, const struct ghcb_env *env,
 				     uint64_t info1, uint64_t vmsa)
 {
@@ -209,11 +222,14 @@ static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *
 {
 	uint8_t fields[GHCB_SW_SCRATCH_OFF + 8U - GHCB_SW_EXIT_CODE_OFF];
 	uint8_t tail[PAGE_SIZE - GHCB_PROTOCOL_VERSION_OFF];
+	struct ghcb_valid valid;
 
-	/* The fields it acts on, copied once: SW_EXITCODE and both SW_EXITINFOs, then the
-	 * protocol version and usage. */
+	/* The fields it acts on, copied once: SW_EXITCODE and both SW_EXITINFOs, SW_SCRATCH,
+	 * the valid bitmap, then the protocol version and usage. */
 	if (v->ghcb_gpa == 0U || v->msr != v->ghcb_gpa ||
 	    !env->read(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_CODE_OFF, fields, sizeof(fields)) ||
+	    !env->read(env->ctx, v->ghcb_gpa + GHCB_VALID_BITMAP_OFF, valid.bits,
+		       sizeof(valid.bits)) ||
 	    !env->read(env->ctx, v->ghcb_gpa + GHCB_PROTOCOL_VERSION_OFF, tail, sizeof(tail))) {
 		return refuse(v, "VMGEXIT without a registered GHCB: GHCB MSR", v->msr);
 	}
@@ -228,6 +244,20 @@ static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *
 	 * from NMI context (0 there); KVM does not check it either. */
 	if ((version != GHCB_PROTOCOL_VERSION && version != 0U) || usage != 0U) {
 		return refuse(v, "GHCB of another protocol version or usage:", version);
+	}
+	/* Every event names itself in SW_EXITCODE and both SW_EXITINFOs (KVM requires them
+	 * too); a page state change also its buffer, AP_CREATION also RAX. */
+	unsigned missing = !field_valid(&valid, GHCB_SW_EXIT_CODE_OFF)	  ? GHCB_SW_EXIT_CODE_OFF
+			   : !field_valid(&valid, GHCB_SW_EXIT_INFO1_OFF) ? GHCB_SW_EXIT_INFO1_OFF
+			   : !field_valid(&valid, GHCB_SW_EXIT_INFO2_OFF) ? GHCB_SW_EXIT_INFO2_OFF
+			   : code == GHCB_EVENT_PSC && !field_valid(&valid, GHCB_SW_SCRATCH_OFF)
+				   ? GHCB_SW_SCRATCH_OFF
+			   : code == GHCB_EVENT_AP_CREATION && !field_valid(&valid, GHCB_RAX_OFF)
+				   ? GHCB_RAX_OFF
+				   : 0U;
+
+	if (missing != 0U) {
+		return refuse(v, "GHCB field not marked valid: offset", missing);
 	}
 	switch (code) {
 	case GHCB_EVENT_RUN_VMPL:

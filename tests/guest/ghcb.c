@@ -35,6 +35,9 @@ static void ghcb_prepare(uint64_t code, uint64_t info1, uint64_t info2)
 	write64(GHCB_PAGE + GHCB_SW_EXIT_INFO2_OFF, info2);
 	*(volatile uint16_t *)ptr(GHCB_PAGE + GHCB_PROTOCOL_VERSION_OFF) = GHCB_PROTOCOL_VERSION;
 	*(volatile uint32_t *)ptr(GHCB_PAGE + GHCB_USAGE_OFF) = 0;
+	/* The valid bitmap: SW_EXITCODE and both SW_EXITINFOs (qwords 0x72 to 0x74). */
+	write64(GHCB_PAGE + GHCB_VALID_BITMAP_OFF + 8U, 7ULL << (0x72U - 64U));
+	write64(GHCB_PAGE + GHCB_VALID_BITMAP_OFF, 0);
 }
 
 /* SVSM_CORE_QUERY_PROTOCOL by RUN_VMPL, through the MSR protocol or the GHCB page. */

@@ -91,6 +91,11 @@ static uint64_t get64(const struct fake_guest *g, unsigned off)
 	return v;
 }
 
+static void mark_valid(struct fake_guest *g, unsigned off)
+{
+	g->ghcb[GHCB_VALID_BITMAP_OFF + off / 64U] |= (uint8_t)(1U << (off / 8U % 8U));
+}
+
 /* A GHCB event as Linux fills it: exit code and infos, version 2, usage 0. */
 static void event(struct fake_guest *g, struct ghcb_vcpu *v, uint64_t code, uint64_t info1,
 		  uint64_t info2, uint16_t version)
@@ -100,6 +105,10 @@ static void event(struct fake_guest *g, struct ghcb_vcpu *v, uint64_t code, uint
 	put64(g, GHCB_SW_EXIT_INFO2_OFF, info2);
 	memcpy(g->ghcb + GHCB_PROTOCOL_VERSION_OFF, &version, sizeof(version));
 	memset(g->ghcb + GHCB_USAGE_OFF, 0, 4);
+	memset(g->ghcb + GHCB_VALID_BITMAP_OFF, 0, 16);
+	mark_valid(g, GHCB_SW_EXIT_CODE_OFF);
+	mark_valid(g, GHCB_SW_EXIT_INFO1_OFF);
+	mark_valid(g, GHCB_SW_EXIT_INFO2_OFF);
 	ghcb_msr_write(v, GHCB_GPA);
 }
 
@@ -163,6 +172,11 @@ TEST(ghcb_host_ap_creation_as_linux_sends_it)
 	event(&g, &v, GHCB_EVENT_AP_CREATION, (3ULL << 32) | (2U << 16) | GHCB_AP_CREATE, 0x4a85000,
 	      GHCB_PROTOCOL_VERSION);
 	put64(&g, GHCB_RAX_OFF, 1);
+	/* RAX not marked valid: refused, the platform never asked. */
+	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_REFUSED);
+	EXPECT_EQ(v.why_value, GHCB_RAX_OFF);
+	EXPECT_EQ(g.ap_calls, 0U);
+	mark_valid(&g, GHCB_RAX_OFF);
 	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_RESUME);
 	EXPECT_EQ(g.ap_calls, 1U);
 	EXPECT_EQ(g.ap_apic_id, 3U);
@@ -190,6 +204,7 @@ TEST(ghcb_host_ap_creation_refusals_change_nothing)
 	for (unsigned i = 0; i < sizeof(bad_info1) / sizeof(bad_info1[0]); i++) {
 		event(&g, &v, GHCB_EVENT_AP_CREATION, bad_info1[i], 0x4a85000,
 		      GHCB_PROTOCOL_VERSION);
+		mark_valid(&g, GHCB_RAX_OFF);
 		EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_RESUME);
 		EXPECT_EQ(get64(&g, GHCB_SW_EXIT_INFO1_OFF), GHCB_EXIT_INFO1_ERROR);
 		EXPECT_EQ(get64(&g, GHCB_SW_EXIT_INFO2_OFF), GHCB_ERR_INVALID_INPUT);
@@ -198,6 +213,7 @@ TEST(ghcb_host_ap_creation_refusals_change_nothing)
 	g.ap_answer = "no other vCPU has that APIC ID";
 	event(&g, &v, GHCB_EVENT_AP_CREATION, (9ULL << 32) | (2U << 16) | GHCB_AP_CREATE, 0x4a85000,
 	      GHCB_PROTOCOL_VERSION);
+	mark_valid(&g, GHCB_RAX_OFF);
 	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_RESUME);
 	EXPECT_EQ(get64(&g, GHCB_SW_EXIT_INFO1_OFF), GHCB_EXIT_INFO1_ERROR);
 	EXPECT_EQ(get64(&g, GHCB_SW_EXIT_INFO2_OFF), GHCB_ERR_INVALID_INPUT);
@@ -226,6 +242,13 @@ TEST(ghcb_host_nmi_complete_in_a_version_0_ghcb)
 	event(&g, &v, GHCB_EVENT_NMI_COMPLETE, 0, 0, GHCB_PROTOCOL_VERSION);
 	g.ghcb[GHCB_USAGE_OFF] = 1;
 	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_REFUSED);
+	EXPECT_EQ(g.nmi_calls, 2U);
+	/* SW_EXITINFO2 not marked valid: refused. */
+	event(&g, &v, GHCB_EVENT_NMI_COMPLETE, 0, 0, GHCB_PROTOCOL_VERSION);
+	g.ghcb[GHCB_VALID_BITMAP_OFF + GHCB_SW_EXIT_INFO2_OFF / 64U] &=
+		(uint8_t) ~(1U << (GHCB_SW_EXIT_INFO2_OFF / 8U % 8U));
+	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_REFUSED);
+	EXPECT_EQ(v.why_value, GHCB_SW_EXIT_INFO2_OFF);
 	EXPECT_EQ(g.nmi_calls, 2U);
 	EXPECT_EQ(v.nmi_completes, 2U);
 }
