@@ -40,6 +40,11 @@ static void count_call(uint64_t protocol, uint32_t call_id, uint32_t result)
 	if (result != SVSM_SUCCESS) {
 		svsm_stats.failed_calls++;
 	}
+	if (result - SVSM_ERR_INCOMPLETE < SVSM_STATS_ERRORS) {
+		svsm_stats.errors[result - SVSM_ERR_INCOMPLETE]++;
+	} else if (result - SVSM_ERR_CORE_BASE < SVSM_STATS_CORE_ERRORS) {
+		svsm_stats.core_errors[result - SVSM_ERR_CORE_BASE]++;
+	}
 }
 
 uint32_t svsm_dispatch(struct svsm_call *call)

@@ -115,12 +115,17 @@ bool svsm_vcpu_start(unsigned apic_id, uint64_t seq, svsm_vcpu_start_fn start, v
  * the calls answered with an error, and what PVALIDATE and the vCPU calls changed. */
 #define SVSM_STATS_CORE_CALLS 8U
 #define SVSM_STATS_ATTEST_CALLS 2U
+/* Failed calls by result: SVSM_ERR_INCOMPLETE + i, SVSM_ERR_CORE_BASE + i. */
+#define SVSM_STATS_ERRORS 8U
+#define SVSM_STATS_CORE_ERRORS 0x12U
 
 struct svsm_stats {
 	uint64_t core_calls[SVSM_STATS_CORE_CALLS]; /* by SVSM_CORE_* number */
 	uint64_t attest_calls[SVSM_STATS_ATTEST_CALLS];
-	uint64_t other_calls;	  /* a protocol or call number Donjon does not offer */
-	uint64_t failed_calls;	  /* answered with a result other than SVSM_SUCCESS */
+	uint64_t other_calls;		    /* a protocol or call number Donjon does not offer */
+	uint64_t failed_calls;		    /* answered with a result other than SVSM_SUCCESS */
+	uint64_t errors[SVSM_STATS_ERRORS]; /* of those, by result */
+	uint64_t core_errors[SVSM_STATS_CORE_ERRORS]; /* (any other: counted in neither) */
 	uint64_t pages_validated; /* 4 KiB pages PVALIDATE validated for a caller */
 	uint64_t pages_rescinded; /* 4 KiB pages PVALIDATE took back from one */
 	uint64_t vcpus_created;

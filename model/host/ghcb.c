@@ -20,6 +20,11 @@ void ghcb_vcpu_init(struct ghcb_vcpu *v)
 	*v = (struct ghcb_vcpu){ 0 };
 }
 
+void ghcb_vcpu_restart(struct ghcb_vcpu *v)
+{
+	*v = (struct ghcb_vcpu){ .count = v->count };
+}
+
 uint64_t ghcb_msr_read(const struct ghcb_vcpu *v)
 {
 	return v->msr;
@@ -73,7 +78,7 @@ static enum ghcb_verdict msr_protocol(struct ghcb_vcpu *v, const struct ghcb_env
 						     op == GHCB_PSC_OP_PRIVATE)
 					  : "unknown operation";
 
-		v->psc_msr++;
+		v->count.psc_msr++;
 		v->msr = (err != NULL ? (1ULL << 32) : 0U) | GHCB_MSR_PSC_RESP;
 		return GHCB_RESUME;
 	}
@@ -84,7 +89,7 @@ static enum ghcb_verdict msr_protocol(struct ghcb_vcpu *v, const struct ghcb_env
 			return refuse(v, "RUN_VMPL of a VMPL other than 0:", req);
 		}
 		v->svsm_by_ghcb = false;
-		v->svsm_msr++;
+		v->count.svsm_msr++;
 		return GHCB_SVSM_CALL;
 	case GHCB_MSR_TERM_REQ:
 		v->term_set = (uint8_t)((req >> 12) & 0xFU);
@@ -163,11 +168,11 @@ static enum ghcb_verdict page_state_change(struct ghcb_vcpu *v, const struct ghc
 		}
 		store64(buf, GHCB_PSC_HEADER + 8U * cur,
 			(e & ~0xFFFULL) | (size_2m ? PAGES_PER_2M : 1U));
-		v->psc_pages += size_2m ? PAGES_PER_2M : 1U;
+		v->count.psc_pages += size_2m ? PAGES_PER_2M : 1U;
 	}
 	buf[0] = (uint8_t)cur;
 	buf[1] = (uint8_t)(cur >> 8);
-	v->psc_ghcb++;
+	v->count.psc_ghcb++;
 	if (!env->write(env->ctx, scratch, buf, sizeof(buf)) ||
 	    !env->write(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_INFO2_OFF, &status, sizeof(status))) {
 		return refuse(v, "GHCB the host cannot write:", v->ghcb_gpa);
@@ -210,7 +215,7 @@ static enum ghcb_verdict ap_creation(struct ghcb_vcpu *v, const struct ghcb_env 
 		result[0] = GHCB_EXIT_INFO1_ERROR;
 		result[1] = GHCB_ERR_INVALID_INPUT;
 	} else {
-		v->ap_creations++;
+		v->count.ap_creations++;
 	}
 	if (!env->write(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_INFO1_OFF, result, sizeof(result))) {
 		return refuse(v, "GHCB the host cannot write:", v->ghcb_gpa);
@@ -265,17 +270,23 @@ static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *
 			return refuse(v, "RUN_VMPL of a VMPL other than 0:", info1);
 		}
 		v->svsm_by_ghcb = true;
-		v->svsm_ghcb++;
+		v->count.svsm_ghcb++;
 		return GHCB_SVSM_CALL;
 	case GHCB_EVENT_GUEST_REQUEST:
-		v->guest_requests++;
+		v->count.guest_requests++;
 		return guest_request(v, env, info1, info2);
 	case GHCB_EVENT_PSC:
 		return page_state_change(v, env, scratch);
 	case GHCB_EVENT_AP_CREATION:
 		return ap_creation(v, env, info1, info2);
+	case GHCB_EVENT_AP_HLT_LOOP:
+		/* Linux's offline CPU (sev_es_play_dead): it stays in this loop until the host
+		 * wakes it. An SNP guest brings the CPU back with a new VMSA (CREATE_VCPU and
+		 * AP_CREATION), so this vCPU never runs again. */
+		v->count.ap_hlt_loops++;
+		return GHCB_AP_HLT;
 	case GHCB_EVENT_NMI_COMPLETE:
-		v->nmi_completes++;
+		v->count.nmi_completes++;
 		env->nmi_complete(env->ctx);
 		return GHCB_RESUME;
 	case GHCB_EVENT_TERMINATE:

@@ -4,7 +4,7 @@
  * host would, through the accessors the platform gives it, and copies every GHCB in once.
  * What it supports so far: registering a GHCB, SEV information, hypervisor features,
  * RUN_VMPL (an SVSM call) by MSR and by GHCB, SNP guest requests to the PSP, page state
- * changes by MSR and by GHCB, AP creation, NMI completion, termination.
+ * changes by MSR and by GHCB, AP creation, AP_HLT_LOOP, NMI completion, termination.
  * Anything else is refused with a reason, and the platform stops the vCPU. */
 #ifndef MODEL_HOST_GHCB_H
 #define MODEL_HOST_GHCB_H
@@ -35,6 +35,18 @@ struct ghcb_env {
 	uint8_t c_bit; /* the C-bit position SEV information reports */
 };
 
+/* What the guest asked of the host: SVSM calls (RUN_VMPL) by MSR and by GHCB, page state
+ * changes by MSR and by GHCB and the pages they named, SNP guest requests, AP_CREATION
+ * events the host carried out, AP_HLT_LOOPs (a vCPU going offline), NMI completions. */
+struct ghcb_counts {
+	uint64_t svsm_msr, svsm_ghcb;
+	uint64_t psc_msr, psc_ghcb, psc_pages;
+	uint64_t guest_requests;
+	uint64_t ap_creations;
+	uint64_t ap_hlt_loops;
+	uint64_t nmi_completes;
+};
+
 /* One vCPU's GHCB state, kept by the host. */
 struct ghcb_vcpu {
 	uint64_t msr;	   /* the GHCB MSR as the guest wrote it or the host answered */
@@ -42,13 +54,7 @@ struct ghcb_vcpu {
 	bool svsm_by_ghcb; /* the SVSM call in progress came through the GHCB page */
 	uint8_t term_set;  /* a termination request: reason set and code */
 	uint8_t term_code;
-	/* What the guest asked of the host: SVSM calls (RUN_VMPL) by MSR and by GHCB, page
-	 * state changes by MSR and by GHCB and the pages they named, SNP guest requests. */
-	uint64_t svsm_msr, svsm_ghcb;
-	uint64_t psc_msr, psc_ghcb, psc_pages;
-	uint64_t guest_requests;
-	uint64_t ap_creations; /* AP_CREATION events the host carried out */
-	uint64_t nmi_completes;
+	struct ghcb_counts count;
 	const char *why; /* what a refused request was, and its value */
 	uint64_t why_value;
 };
@@ -57,10 +63,14 @@ enum ghcb_verdict {
 	GHCB_RESUME,	/* handled: resume the guest after the VMGEXIT */
 	GHCB_SVSM_CALL, /* RUN_VMPL 0: the SVSM handles the call, then ghcb_svsm_done */
 	GHCB_TERMINATE, /* the guest asked to be terminated (term_set, term_code) */
+	GHCB_AP_HLT,	/* AP_HLT_LOOP: the vCPU is offline until an AP_CREATION replaces it */
 	GHCB_REFUSED,	/* a request the host does not support or that is malformed (why) */
 };
 
 void ghcb_vcpu_init(struct ghcb_vcpu *v);
+/* A new VMSA on the vCPU's CPU: its GHCB state starts over (no GHCB registered, MSR 0),
+ * the counts go on. */
+void ghcb_vcpu_restart(struct ghcb_vcpu *v);
 /* RDMSR and WRMSR of GHCB_MSR. */
 uint64_t ghcb_msr_read(const struct ghcb_vcpu *v);
 void ghcb_msr_write(struct ghcb_vcpu *v, uint64_t value);

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 
 #include <donjon/svsm.h>
+#include <donjon/svsm_abi.h>
 
 #include "cpu_sync.h"
 #include "harness.h"
@@ -51,7 +52,8 @@ static _Noreturn void linux_finish(const struct native_cpu *c);
  * For the protocol test guest Donjon plays the host's AP creation and starts each creation
  * as soon as the core has it; for Linux the AP's local APIC is set up for Donjon's tick,
  * the guest's AP_CREATION releases each creation, and the CPU halts in between
- * (AP_CREATION wakes it); a vCPU that stops on its own ends the machine. */
+ * (AP_CREATION wakes it); a vCPU that stops on its own ends the machine, one that goes
+ * offline (AP_HLT_LOOP) leaves its CPU waiting for the APIC ID's next creation. */
 static void ap_work(unsigned index, bool for_linux)
 {
 	struct native_cpu *c = svm_cpu_init(index);
@@ -145,6 +147,37 @@ static _Noreturn void linux_finish(const struct native_cpu *c)
 	kernel_exit(c->has_verdict && c->verdict == 0x10U);
 }
 
+/* The spec's name of an SVSM error result (58019 tables 4 and 5). */
+static const char *svsm_error_name(uint32_t code)
+{
+	static const struct {
+		uint32_t code;
+		const char *name;
+	} names[] = {
+		{ SVSM_ERR_INCOMPLETE, "INCOMPLETE" },
+		{ SVSM_ERR_UNSUPPORTED_PROTOCOL, "UNSUPPORTED_PROTOCOL" },
+		{ SVSM_ERR_UNSUPPORTED_CALL, "UNSUPPORTED_CALL" },
+		{ SVSM_ERR_INVALID_ADDRESS, "INVALID_ADDRESS" },
+		{ SVSM_ERR_INVALID_FORMAT, "INVALID_FORMAT" },
+		{ SVSM_ERR_INVALID_PARAMETER, "INVALID_PARAMETER" },
+		{ SVSM_ERR_INVALID_REQUEST, "INVALID_REQUEST" },
+		{ SVSM_ERR_BUSY, "BUSY" },
+		{ SVSM_ERR_PVALIDATE_FAIL_INPUT, "PVALIDATE_FAIL_INPUT" },
+		{ SVSM_ERR_RMPADJUST_FAIL_PERMISSION, "RMPADJUST_FAIL_PERMISSION" },
+		{ SVSM_ERR_DELETE_VCPU_FAIL_INUSE, "DELETE_VCPU_FAIL_INUSE" },
+		{ SVSM_ERR_PVALIDATE_FAIL_SIZEMISMATCH, "PVALIDATE_FAIL_SIZEMISMATCH" },
+		{ SVSM_ERR_PVALIDATE_NO_CHANGE, "PVALIDATE_NO_CHANGE" },
+		{ SVSM_ERR_PVALIDATE_FAIL_UNKNOWN, "PVALIDATE_FAIL_UNKNOWN" },
+	};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i].code == code) {
+			return names[i].name;
+		}
+	}
+	return "unnamed";
+}
+
 /* Tenths of a percent of part in whole, as "12.3". */
 static void per_mille(uint64_t part, uint64_t whole, uint64_t *units, uint64_t *tenths)
 {
@@ -163,7 +196,7 @@ static void linux_report(unsigned vcpus)
 		"DEPOSIT_MEM", "WITHDRAW_MEM", "QUERY_PROTOCOL", "CONFIGURE_VTOM",
 	};
 	struct svsm_stats s;
-	struct ghcb_vcpu h = { 0 };
+	struct ghcb_counts h = { 0 };
 	struct svm_run_stats t = { 0 };
 	uint64_t calls = 0, span = 0, now = rdtsc();
 
@@ -171,13 +204,14 @@ static void linux_report(unsigned vcpus)
 	for (unsigned i = 0; i < vcpus; i++) {
 		const struct native_cpu *c = svm_cpu(i);
 
-		h.svsm_msr += c->ghcb.svsm_msr;
-		h.svsm_ghcb += c->ghcb.svsm_ghcb;
-		h.psc_msr += c->ghcb.psc_msr;
-		h.psc_ghcb += c->ghcb.psc_ghcb;
-		h.psc_pages += c->ghcb.psc_pages;
-		h.guest_requests += c->ghcb.guest_requests;
-		h.ap_creations += c->ghcb.ap_creations;
+		h.svsm_msr += c->ghcb.count.svsm_msr;
+		h.svsm_ghcb += c->ghcb.count.svsm_ghcb;
+		h.psc_msr += c->ghcb.count.psc_msr;
+		h.psc_ghcb += c->ghcb.count.psc_ghcb;
+		h.psc_pages += c->ghcb.count.psc_pages;
+		h.guest_requests += c->ghcb.count.guest_requests;
+		h.ap_creations += c->ghcb.count.ap_creations;
+		h.ap_hlt_loops += c->ghcb.count.ap_hlt_loops;
 		for (unsigned k = 0; k < SVM_EXIT_KINDS; k++) {
 			t.exits[k] += c->stats.exits[k];
 		}
@@ -201,15 +235,26 @@ static void linux_report(unsigned vcpus)
 		"linux:   SVSM calls %lu: %lu by the GHCB MSR protocol, %lu by the GHCB; %lu "
 		"answered with an error",
 		calls, h.svsm_msr, h.svsm_ghcb, s.failed_calls);
+	for (unsigned k = 0; k < SVSM_STATS_ERRORS + SVSM_STATS_CORE_ERRORS; k++) {
+		bool core = k >= SVSM_STATS_ERRORS;
+		uint64_t n = core ? s.core_errors[k - SVSM_STATS_ERRORS] : s.errors[k];
+		uint32_t code = core ? SVSM_ERR_CORE_BASE + (k - SVSM_STATS_ERRORS)
+				     : SVSM_ERR_INCOMPLETE + k;
+
+		if (n != 0U) {
+			log_msg(LOG_INFO, "linux:     answered 0x%x (%s): %lu", code,
+				svsm_error_name(code), n);
+		}
+	}
 	log_msg(LOG_INFO,
 		"linux:   pages validated %lu, rescinded %lu (4 KiB pages, by PVALIDATE calls)",
 		s.pages_validated, s.pages_rescinded);
 	log_msg(LOG_INFO, "linux:   page state changes %lu by MSR, %lu by GHCB, for %lu pages",
 		h.psc_msr, h.psc_ghcb, h.psc_pages);
 	log_msg(LOG_INFO,
-		"linux:   vCPUs created %lu, deleted %lu, started by AP_CREATION %lu; SNP guest "
-		"requests %lu",
-		s.vcpus_created, s.vcpus_deleted, h.ap_creations, h.guest_requests);
+		"linux:   vCPUs created %lu, deleted %lu, started by AP_CREATION %lu, offline by "
+		"AP_HLT_LOOP %lu; SNP guest requests %lu",
+		s.vcpus_created, s.vcpus_deleted, h.ap_creations, h.ap_hlt_loops, h.guest_requests);
 	for (unsigned k = 0; k < SVM_EXIT_KINDS; k++) {
 		log_msg(LOG_INFO, "linux:   exits %s: %lu",
 			svm_exit_kind_name((enum svm_exit_kind)k), t.exits[k]);

@@ -458,6 +458,12 @@ static bool handle_vmgexit(struct native_cpu *c)
 		break;
 	case GHCB_RESUME:
 		break;
+	case GHCB_AP_HLT:
+		/* Offline: the CPU waits for the AP_CREATION that brings its APIC ID back. */
+		log_msg(LOG_INFO, "vCPU %u is offline (AP_HLT_LOOP at RIP 0x%lx)", c->apic_id,
+			guest_rip(c));
+		c->parked = true;
+		return false;
 	case GHCB_TERMINATE:
 		log_guest("vCPU %u asked to be terminated: reason set %u, code %u (%s)", c->apic_id,
 			  c->ghcb.term_set, c->ghcb.term_code,
@@ -801,7 +807,7 @@ static void run_loop(struct native_cpu *c, uint8_t *vmcb)
 			store64(c->state, gpr_offsets[i], g.r[i]);
 		}
 		running = handle_exit(c, vmcb);
-		c->ended = !running;
+		c->ended = !running && !c->parked;
 	}
 }
 
@@ -832,6 +838,7 @@ void svm_run_vcpu(struct native_cpu *c, uint64_t seq)
 
 	c->seq = seq;
 	c->ended = false;
+	c->parked = false;
 	c->vmpl = c->state[VMSA_VMPL_OFF];
 	c->xcr0 = fpu_xcr0_valid(xcr0) ? xcr0 : XCR0_INIT;
 	c->flush = true;
@@ -841,7 +848,7 @@ void svm_run_vcpu(struct native_cpu *c, uint64_t seq)
 		c->line_len = 0;
 	}
 	c->c_bit_mask = snp.on ? 1ULL << snp.c_bit : 0U;
-	ghcb_vcpu_init(&c->ghcb);
+	ghcb_vcpu_restart(&c->ghcb);
 	uint64_t npt = native_npt_root(c->vmpl);
 
 	if (snp.on && !machine_vcpu_init(c)) {
@@ -854,7 +861,16 @@ void svm_run_vcpu(struct native_cpu *c, uint64_t seq)
 		vmcb_prepare(vmcb, npt);
 		fpu_scrub();
 		clear_dr0_3();
-		c->stats = (struct svm_run_stats){ .start = rdtsc() };
+		/* The counts and times add up over the vCPUs this CPU runs; the time between
+		 * two (offline) counts as halted. */
+		uint64_t now = rdtsc();
+
+		if (c->stats.start == 0U) {
+			c->stats.start = now;
+		} else {
+			c->stats.halted += now - c->stats.end;
+		}
+		c->stats.end = 0;
 		run_loop(c, vmcb);
 		c->stats.end = rdtsc();
 		fpu_scrub();

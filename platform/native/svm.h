@@ -85,6 +85,7 @@ struct native_cpu {
 	uint32_t verdict;
 	bool has_verdict; /* the guest wrote its result to the debug-exit port */
 	bool ended;	  /* the vCPU stopped on an exit (not revoked by DELETE_VCPU) */
+	bool parked;	  /* it went offline (AP_HLT_LOOP): not an end of the machine */
 	char line[128];	  /* the guest's console output, a line at a time */
 	unsigned line_len;
 	/* Linux's machine (machine.c): the vCPU's local APIC, the vector offered as the VMCB's

@@ -157,8 +157,8 @@ TEST(ghcb_host_counts_svsm_calls_by_transport)
 	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_REFUSED);
 	ghcb_msr_write(&v, (1ULL << 32) | GHCB_MSR_RUN_VMPL_REQ);
 	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_REFUSED);
-	EXPECT_EQ(v.svsm_msr, 1U);
-	EXPECT_EQ(v.svsm_ghcb, 1U);
+	EXPECT_EQ(v.count.svsm_msr, 1U);
+	EXPECT_EQ(v.count.svsm_ghcb, 1U);
 }
 
 TEST(ghcb_host_ap_creation_as_linux_sends_it)
@@ -185,7 +185,7 @@ TEST(ghcb_host_ap_creation_as_linux_sends_it)
 	EXPECT_EQ(g.ap_features, 1U);
 	EXPECT_EQ(get64(&g, GHCB_SW_EXIT_INFO1_OFF), 0U);
 	EXPECT_EQ(get64(&g, GHCB_SW_EXIT_INFO2_OFF), 0U);
-	EXPECT_EQ(v.ap_creations, 1U);
+	EXPECT_EQ(v.count.ap_creations, 1U);
 }
 
 TEST(ghcb_host_ap_creation_refusals_change_nothing)
@@ -220,7 +220,7 @@ TEST(ghcb_host_ap_creation_refusals_change_nothing)
 	EXPECT_TRUE(strcmp(v.why, "no other vCPU has that APIC ID") == 0);
 	/* Only the last one reached the platform, and nothing was started. */
 	EXPECT_EQ(g.ap_calls, 1U);
-	EXPECT_EQ(v.ap_creations, 0U);
+	EXPECT_EQ(v.count.ap_creations, 0U);
 }
 
 TEST(ghcb_host_nmi_complete_in_a_version_0_ghcb)
@@ -250,7 +250,7 @@ TEST(ghcb_host_nmi_complete_in_a_version_0_ghcb)
 	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_REFUSED);
 	EXPECT_EQ(v.why_value, GHCB_SW_EXIT_INFO2_OFF);
 	EXPECT_EQ(g.nmi_calls, 2U);
-	EXPECT_EQ(v.nmi_completes, 2U);
+	EXPECT_EQ(v.count.nmi_completes, 2U);
 }
 
 TEST(ghcb_host_termination_reasons)
@@ -271,4 +271,40 @@ TEST(ghcb_host_termination_reasons)
 	EXPECT_TRUE(strcmp(ghcb_term_reason(0, 2), "SEV-SNP features are not supported") == 0);
 	EXPECT_TRUE(strcmp(ghcb_term_reason(1, 11), "unknown") == 0);
 	EXPECT_TRUE(strcmp(ghcb_term_reason(2, 0), "unknown") == 0);
+}
+
+/* Linux's offline CPU: AP_HLT_LOOP with both SW_EXITINFOs 0; the host parks the vCPU and
+ * touches nothing of the guest's AP creation. */
+TEST(ghcb_host_ap_hlt_loop_parks_the_vcpu_and_restart_keeps_counts)
+{
+	struct fake_guest g;
+	struct ghcb_vcpu v;
+
+	registered(&g, &v);
+	event(&g, &v, GHCB_EVENT_AP_HLT_LOOP, 0, 0, GHCB_PROTOCOL_VERSION);
+	struct ghcb_env env = env_of(&g);
+
+	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_AP_HLT);
+	EXPECT_EQ(v.count.ap_hlt_loops, 1U);
+	EXPECT_EQ(g.ap_calls, 0U);
+	EXPECT_EQ(g.nmi_calls, 0U);
+	/* (An NMI_COMPLETE, to see its count kept below.) */
+	event(&g, &v, GHCB_EVENT_NMI_COMPLETE, 0, 0, GHCB_PROTOCOL_VERSION);
+	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_RESUME);
+	/* Not marked valid: refused, not counted. */
+	event(&g, &v, GHCB_EVENT_AP_HLT_LOOP, 0, 0, GHCB_PROTOCOL_VERSION);
+	g.ghcb[GHCB_VALID_BITMAP_OFF + GHCB_SW_EXIT_INFO1_OFF / 64U] &=
+		(uint8_t) ~(1U << (GHCB_SW_EXIT_INFO1_OFF / 8U % 8U));
+	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_REFUSED);
+	EXPECT_EQ(v.count.ap_hlt_loops, 1U);
+	/* The CPU's next vCPU starts with no GHCB registered and the GHCB MSR 0, and the counts
+	 * of the one before stay. */
+	ghcb_vcpu_restart(&v);
+	EXPECT_EQ(v.ghcb_gpa, 0U);
+	EXPECT_EQ(ghcb_msr_read(&v), 0U);
+	EXPECT_TRUE(ghcb_unused(&v));
+	EXPECT_EQ(v.count.ap_hlt_loops, 1U);
+	EXPECT_EQ(v.count.nmi_completes, 1U);
+	event(&g, &v, GHCB_EVENT_AP_HLT_LOOP, 0, 0, GHCB_PROTOCOL_VERSION);
+	EXPECT_EQ(ghcb_vmgexit(&v, &env), GHCB_REFUSED);
 }
