@@ -14,6 +14,7 @@
 #include "linux_boot.h"
 #include "machine.h"
 #include "native.h"
+#include "rmp.h"
 #include "svm.h"
 
 void tm_native_setup(const struct native_launch_params *lp);
@@ -255,6 +256,25 @@ static void linux_report(unsigned vcpus)
 		"linux:   vCPUs created %lu, deleted %lu, started by AP_CREATION %lu, offline by "
 		"AP_HLT_LOOP %lu; SNP guest requests %lu",
 		s.vcpus_created, s.vcpus_deleted, h.ap_creations, h.ap_hlt_loops, h.guest_requests);
+	/* Whatever the guest asked, Donjon's own pages are still its own alone; one of them
+	 * holds the startup vCPU's VMSA, as the launch made it. */
+	uint64_t pages = 0, intact = 0, vmsas = 0;
+
+	for (uint64_t gpa = LINUX_LOW_END; gpa < NATIVE_SVSM_SIZE; gpa += PAGE_SIZE) {
+		struct rmp_entry e;
+
+		pages++;
+		if (native_rmp_entry(gpa, &e) && e.assigned && e.validated && !e.size_2m &&
+		    e.perms[1] == 0U && e.perms[2] == 0U && e.perms[3] == 0U) {
+			intact++;
+			vmsas += e.vmsa ? 1U : 0U;
+		}
+	}
+	log_msg(LOG_INFO,
+		"linux:   Donjon's memory: %lu of its %lu pages as at launch (RMP: validated, 4 "
+		"KiB, "
+		"no VMPL but 0 may use them), %lu of them a VMSA",
+		intact, pages, vmsas);
 	for (unsigned k = 0; k < SVM_EXIT_KINDS; k++) {
 		log_msg(LOG_INFO, "linux:   exits %s: %lu",
 			svm_exit_kind_name((enum svm_exit_kind)k), t.exits[k]);
