@@ -87,6 +87,11 @@ $(BUILD)/donjon.igvm: $(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/g
 	$(Q)$(BUILD)/donjon-igvm build --kernel $(BUILD)/kernel/donjon.elf \
 		--guest $(BUILD)/guest/guest.bin -o $@
 
+$(BUILD)/fuzz-migrate: core/migrate/stream.c $(HOSTED_CRYPTO_SRC) tests/fuzz/fuzz_migrate.c
+	@mkdir -p $(dir $@)
+	$(say) CLANG $@
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/fuzz-igvm: $(IGVM_LIB_SRC) tests/igvm_sample.c tests/fuzz/fuzz_igvm.c
 	@mkdir -p $(dir $@)
 	$(say) CLANG $@
@@ -143,19 +148,22 @@ test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/donjon-sim $(BUILD)/donjon-sim-san \
 		$(BUILD)/test-unit $(BUILD)/test-unit-tsan $(BUILD)/test-core $(BUILD)/test-crypto \
 		$(BUILD)/fuzz-request $(BUILD)/fuzz-attest \
-		$(BUILD)/fuzz-igvm \
+		$(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate \
 		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm
 	@scripts/run-tests $(BUILD)
 
 check: deps
 	@scripts/check
 
-fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-attest $(BUILD)/fuzz-igvm
-	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-attest-corpus $(BUILD)/fuzz-igvm-corpus
+fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-attest $(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate
+	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-attest-corpus $(BUILD)/fuzz-igvm-corpus \
+		$(BUILD)/fuzz-migrate-corpus
 	$(BUILD)/fuzz-request -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus
 	$(BUILD)/fuzz-attest -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -len_control=0 \
 		-max_len=512 $(BUILD)/fuzz-attest-corpus
 	$(BUILD)/fuzz-igvm -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-igvm-corpus
+	$(BUILD)/fuzz-migrate -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(BUILD)/fuzz-migrate-corpus
 
 $(BUILD)/bench-measure: $(call objs,rel,$(IGVM_LIB_SRC)) tests/bench/bench_measure.c
 	$(say) CC $@
