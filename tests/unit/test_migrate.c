@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "migrate/keys.h"
 #include "migrate/stream.h"
 
 #define RECORDS 8U
@@ -313,4 +314,65 @@ TEST(migrate_stream_sender_refuses_malformed_records)
 	EXPECT_EQ(mig_tx_record(&tx, &good, out, sizeof(out)), 0U);
 	EXPECT_EQ(mig_tx_round_end(&tx, out, sizeof(out)), 0U);
 	EXPECT_EQ(tx.seq, 2U);
+}
+
+/* The key schedule: both SVSMs of an ECDH handshake derive the same session and keys, one
+ * key per direction; a record sealed by the source opens at the destination only under
+ * the keys of that very handshake. */
+TEST(migrate_keys_from_an_ecdh_handshake_agree_on_both_sides)
+{
+	uint8_t src_priv[CRYPTO_P384_SCALAR_SIZE], dst_priv[CRYPTO_P384_SCALAR_SIZE];
+	uint8_t src_pub[CRYPTO_P384_POINT_SIZE], dst_pub[CRYPTO_P384_POINT_SIZE];
+	uint8_t src_nonce[MIG_NONCE_SIZE], dst_nonce[MIG_NONCE_SIZE];
+	uint8_t s_secret[CRYPTO_P384_SCALAR_SIZE], d_secret[CRYPTO_P384_SCALAR_SIZE];
+	uint8_t s_tr[CRYPTO_SHA384_SIZE], d_tr[CRYPTO_SHA384_SIZE];
+	struct mig_keys s_s2d, s_d2s, d_s2d, d_d2s, other_s2d, other_d2s;
+	static uint8_t rec[MIG_MAX_RECORD];
+	const struct mig_record zero = { .type = MIG_ZERO, .gpa = 0x5000 };
+	struct mig_tx tx;
+	struct mig_rx rx;
+	struct mig_record r;
+
+	EXPECT_TRUE(crypto_p384_keygen(src_priv, src_pub));
+	EXPECT_TRUE(crypto_p384_keygen(dst_priv, dst_pub));
+	EXPECT_TRUE(crypto_random(src_nonce, sizeof(src_nonce)));
+	EXPECT_TRUE(crypto_random(dst_nonce, sizeof(dst_nonce)));
+	EXPECT_TRUE(crypto_ecdh_p384(src_priv, dst_pub, s_secret));
+	EXPECT_TRUE(crypto_ecdh_p384(dst_priv, src_pub, d_secret));
+	EXPECT_TRUE(mig_transcript(src_pub, dst_pub, src_nonce, dst_nonce, s_tr));
+	EXPECT_TRUE(mig_transcript(src_pub, dst_pub, src_nonce, dst_nonce, d_tr));
+	EXPECT_TRUE(mig_keys_derive(s_secret, sizeof(s_secret), src_nonce, dst_nonce, s_tr,
+				    MIG_PLATFORM_SIM, &s_s2d, &s_d2s));
+	EXPECT_TRUE(mig_keys_derive(d_secret, sizeof(d_secret), src_nonce, dst_nonce, d_tr,
+				    MIG_PLATFORM_SIM, &d_s2d, &d_d2s));
+	EXPECT_MEM(&s_s2d, &d_s2d, sizeof(s_s2d));
+	EXPECT_MEM(&s_d2s, &d_d2s, sizeof(s_d2s));
+	EXPECT_MEM(s_s2d.session, s_d2s.session, MIG_SESSION_SIZE);
+	EXPECT_TRUE(memcmp(s_s2d.key, s_d2s.key, 32) != 0);
+	EXPECT_EQ(s_s2d.stream, MIG_STREAM_S2D);
+	EXPECT_EQ(s_d2s.stream, MIG_STREAM_D2S);
+
+	mig_tx_init(&tx, &s_s2d);
+	size_t len = mig_tx_record(&tx, &zero, rec, sizeof(rec));
+
+	mig_rx_init(&rx, &d_s2d);
+	EXPECT_EQ(mig_rx_record(&rx, rec, len, &r, payload), MIG_RX_DATA);
+	/* The other direction's keys do not open it. */
+	mig_rx_init(&rx, &d_d2s);
+	EXPECT_EQ(mig_rx_record(&rx, rec, len, &r, payload), MIG_RX_REFUSE);
+	/* A destination of another handshake (another nonce, so another transcript): another
+	 * session, and the record is refused. */
+	dst_nonce[0] ^= 1U;
+	EXPECT_TRUE(mig_transcript(src_pub, dst_pub, src_nonce, dst_nonce, d_tr));
+	EXPECT_TRUE(mig_keys_derive(d_secret, sizeof(d_secret), src_nonce, dst_nonce, d_tr,
+				    MIG_PLATFORM_SIM, &other_s2d, &other_d2s));
+	EXPECT_TRUE(memcmp(other_s2d.session, s_s2d.session, MIG_SESSION_SIZE) != 0);
+	EXPECT_TRUE(memcmp(other_s2d.key, s_s2d.key, 32) != 0);
+	mig_rx_init(&rx, &other_s2d);
+	EXPECT_EQ(mig_rx_record(&rx, rec, len, &r, payload), MIG_RX_REFUSE);
+	EXPECT_STR(rx.why, "record of another session or stream");
+	/* A secret shorter than 32 bytes is refused and leaves no keys. */
+	EXPECT_TRUE(!mig_keys_derive(s_secret, 31, src_nonce, dst_nonce, s_tr, MIG_PLATFORM_SIM,
+				     &other_s2d, &other_d2s));
+	EXPECT_EQ(other_s2d.stream | other_d2s.stream | other_s2d.key[0] | other_d2s.key[31], 0U);
 }
