@@ -169,6 +169,11 @@ $(BUILD)/bench-measure: $(call objs,rel,$(IGVM_LIB_SRC)) tests/bench/bench_measu
 	$(say) CC $@
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ -lcrypto -lz -lpthread
 
+$(BUILD)/bench-migrate: $(call objs,rel,core/migrate/stream.c $(HOSTED_CRYPTO_SRC)) \
+	tests/bench/bench_migrate.c
+	$(say) CC $@
+	$(Q)$(CC) $(REL_CFLAGS) -Icore -o $@ $^ -lcrypto
+
 # The crypto workload hosted, on OpenSSL and on BearSSL: the baselines of the kernel's.
 BENCH_CRYPTO_SRC := tests/bench/bench_crypto.c tests/bench/bench_crypto_hosted.c
 $(BUILD)/bench-crypto-openssl: $(BENCH_CRYPTO_SRC) $(HOSTED_CRYPTO_SRC)
@@ -179,7 +184,8 @@ $(BUILD)/bench-crypto-bearssl: $(BENCH_CRYPTO_SRC) lib/crypto/crypto_bearssl.c l
 	$(say) CC $@
 	$(Q)$(CC) $(REL_CFLAGS) -DBENCH_BEARSSL -Itests/bench -o $@ $^ $(BEARSSL_LIB)
 
-bench: deps $(BUILD)/bench-calls $(BUILD)/bench-measure $(BUILD)/kernel/donjon.elf \
+bench: deps $(BUILD)/bench-calls $(BUILD)/bench-measure $(BUILD)/bench-migrate \
+	$(BUILD)/kernel/donjon.elf \
 	$(BUILD)/bench-crypto-openssl $(BUILD)/bench-crypto-bearssl
 	@scripts/bench $(BUILD)
 

@@ -65,11 +65,6 @@ static bool chain_add(struct mig_chain *c, const uint8_t *hdr, const uint8_t *ta
 	return crypto_sha384(parts, 3, c->hash);
 }
 
-static void chain_reset(struct mig_chain *c)
-{
-	*c = (struct mig_chain){ 0 };
-}
-
 static void chain_store(const struct mig_chain *c, uint8_t *out)
 {
 	store64(out, 0, c->count);
@@ -117,14 +112,13 @@ static size_t seal(struct mig_tx *tx, const struct mig_record *r, uint8_t *out, 
 	iv_of(tx->keys.stream, tx->seq + 1U, iv);
 	if (!crypto_aes256gcm_seal(tx->keys.key, iv, hdr, MIG_HDR_SIZE, r->payload, r->len,
 				   out + MIG_HDR_SIZE, tag) ||
-	    !chain_add(&tx->all, hdr, tag) ||
-	    (r->type != MIG_ROUND_END && r->type != MIG_FINAL &&
-	     !chain_add(&tx->in_round, hdr, tag))) {
+	    !chain_add(&tx->all, hdr, tag)) {
 		/* The stream's state is no longer what was sent: nothing more from it. */
 		tx->done = true;
 		return 0;
 	}
 	tx->seq++;
+	tx->in_round += r->type != MIG_ROUND_END && r->type != MIG_FINAL ? 1U : 0U;
 	return size;
 }
 
@@ -147,12 +141,13 @@ size_t mig_tx_round_end(struct mig_tx *tx, uint8_t *out, size_t cap)
 	uint8_t payload[MIG_ROUND_END_SIZE];
 	struct mig_record r = { .type = MIG_ROUND_END, .len = sizeof(payload), .payload = payload };
 
-	chain_store(&tx->in_round, payload);
+	store64(payload, 0, tx->in_round);
+	chain_store(&tx->all, payload + 8);
 	size_t size = seal(tx, &r, out, cap);
 
 	if (size != 0U) {
 		tx->round++;
-		chain_reset(&tx->in_round);
+		tx->in_round = 0;
 	}
 	return size;
 }
@@ -252,9 +247,9 @@ enum mig_rx_result mig_rx_record(struct mig_rx *rx, const uint8_t *in, size_t le
 		return refuse(rx, "record does not authenticate", payload);
 	}
 	uint8_t type = hdr[OFF_TYPE];
-	bool control = type == MIG_ROUND_END || type == MIG_FINAL;
 
-	if (type == MIG_ROUND_END && !chain_equal(&rx->in_round, payload)) {
+	if (type == MIG_ROUND_END &&
+	    (load64(payload, 0) != rx->in_round || !chain_equal(&rx->all, payload + 8))) {
 		return refuse(rx, "round's count or chain hash differs from what was received",
 			      payload);
 	}
@@ -265,14 +260,14 @@ enum mig_rx_result mig_rx_record(struct mig_rx *rx, const uint8_t *in, size_t le
 			      "stream's count, chain hash or VMSAs differ from what was received",
 			      payload);
 	}
-	if (!chain_add(&rx->all, hdr, tag) || (!control && !chain_add(&rx->in_round, hdr, tag))) {
+	if (!chain_add(&rx->all, hdr, tag)) {
 		return refuse(rx, "hash failed", payload);
 	}
 	rx->seq++;
 	switch (type) {
 	case MIG_ROUND_END:
 		rx->round++;
-		chain_reset(&rx->in_round);
+		rx->in_round = 0;
 		return MIG_RX_ROUND;
 	case MIG_FINAL:
 		rx->state = MIG_RX_COMPLETE;
@@ -280,6 +275,7 @@ enum mig_rx_result mig_rx_record(struct mig_rx *rx, const uint8_t *in, size_t le
 	default:
 		break;
 	}
+	rx->in_round++;
 	rx->vmsas += type == MIG_VMSA ? 1U : 0U;
 	*out = (struct mig_record){
 		.type = type,

@@ -10,12 +10,13 @@
  *  16  u32 round (pre-copy round)    20  u32 payload length 24  u64 gpa (or object id)
  *  32  u8 perms[4] (VMPL0-3)         36  u32 vcpu (APIC ID of a VMSA record)
  *  40  u8 session[16]                56  8 reserved bytes, zero
- * Each round ends with a ROUND_END record (the round's record count and the hash chained
- * over its records' headers and tags); the stream ends with FINAL (the count and chain hash
- * of every record before it, and how many VMSA records it carried). The receiver accepts a
- * record only as the next one of its stream and round, so that a replayed, reordered or
- * dropped record fails at once and a truncated stream never reaches a verified FINAL; a
- * failure is final for the stream.
+ * Every record extends a hash chained over the stream's records (SHA-384 of the chain so
+ * far, the header and the tag). Each round ends with a ROUND_END record (the round's data
+ * records, every record before it and the chain over them); the stream ends with FINAL
+ * (the count and chain of every record before it, and how many VMSA records it carried). The
+ * receiver accepts a record only as the next one of its stream and round, so that a replayed,
+ * reordered or dropped record fails at once and a truncated stream never reaches a verified FINAL;
+ * a failure is final for the stream.
  *
  * This layer knows nothing of memory, policy or how the key was agreed: it takes the keys
  * (struct mig_keys) from the key schedule and gives the importer records in order. */
@@ -41,7 +42,7 @@ enum mig_type {
 	MIG_ZERO = 2,	   /* a page of zeros (no payload) */
 	MIG_VMSA = 3,	   /* a guest vCPU's VMSA page, at gpa, for APIC ID vcpu */
 	MIG_SERVICE = 4,   /* service state (the vTPM's blob), a piece at offset gpa */
-	MIG_ROUND_END = 5, /* payload: u64 count, then the round's chain hash */
+	MIG_ROUND_END = 5, /* payload: u64 round's count, u64 count, chain hash */
 	MIG_FINAL = 6,	   /* payload: u64 count, chain hash, u32 VMSA records, u32 0 */
 };
 
@@ -54,7 +55,7 @@ enum mig_type {
 #define MIG_PLATFORM_NATIVE 2U
 #define MIG_PLATFORM_SNP 3U
 
-#define MIG_ROUND_END_SIZE (8U + CRYPTO_SHA384_SIZE)
+#define MIG_ROUND_END_SIZE (8U + 8U + CRYPTO_SHA384_SIZE)
 #define MIG_FINAL_SIZE (8U + CRYPTO_SHA384_SIZE + 8U)
 
 /* One direction's keys, from the key schedule: the AES-256 key, the session both sides
@@ -88,7 +89,8 @@ struct mig_tx {
 	struct mig_keys keys;
 	uint64_t seq; /* the last one used */
 	uint32_t round;
-	struct mig_chain in_round, all;
+	uint64_t in_round; /* data records of the current round */
+	struct mig_chain all;
 	uint32_t vmsas;
 	bool done; /* FINAL sent (or a failure): nothing more is sealed */
 };
@@ -103,7 +105,8 @@ struct mig_rx {
 	struct mig_keys keys;
 	uint64_t seq; /* the last one accepted */
 	uint32_t round;
-	struct mig_chain in_round, all;
+	uint64_t in_round;
+	struct mig_chain all;
 	uint32_t vmsas;
 	enum mig_rx_state state;
 	const char *why; /* the first failure */
