@@ -241,9 +241,12 @@ enum mig_rx_result mig_rx_record(struct mig_rx *rx, const uint8_t *in, size_t le
 	uint32_t plen = load32(hdr, OFF_LEN);
 
 	__builtin_memcpy(tag, in + MIG_HDR_SIZE + plen, sizeof(tag));
+	/* So is the ciphertext, and opened in place: the cipher may read its input twice
+	 * (once for the tag, once to decrypt), and what it checked must be what it opens. */
+	__builtin_memcpy(payload, in + MIG_HDR_SIZE, plen);
 	iv_of(rx->keys.stream, rx->seq + 1U, iv);
-	if (!crypto_aes256gcm_open(rx->keys.key, iv, hdr, MIG_HDR_SIZE, in + MIG_HDR_SIZE, plen,
-				   payload, tag)) {
+	if (!crypto_aes256gcm_open(rx->keys.key, iv, hdr, MIG_HDR_SIZE, payload, plen, payload,
+				   tag)) {
 		return refuse(rx, "record does not authenticate", payload);
 	}
 	uint8_t type = hdr[OFF_TYPE];

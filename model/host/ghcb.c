@@ -180,8 +180,6 @@ static enum ghcb_verdict page_state_change(struct ghcb_vcpu *v, const struct ghc
 	return GHCB_RESUME;
 }
 
-/* AP_CREATION's create operation (the only one an SNP guest with an SVSM sends): the
- * platform starts the vCPU; SW_EXITINFO1 0, or 2 with INVALID_INPUT in SW_EXITINFO2. */
 /* The GHCB's valid bitmap, copied once: a save-area field at byte offset off is valid
  * (written by the guest for this request) when bit off / 8 is set. */
 struct ghcb_valid {
@@ -195,6 +193,8 @@ static bool field_valid(const struct ghcb_valid *valid, unsigned off)
 	return bit / 8U < sizeof(valid->bits) && (valid->bits[bit / 8U] & (1U << (bit % 8U))) != 0U;
 }
 
+/* AP_CREATION's create operation (the only one an SNP guest with an SVSM sends): the
+ * platform starts the vCPU; SW_EXITINFO1 0, or 2 with INVALID_INPUT in SW_EXITINFO2. */
 static enum ghcb_verdict ap_creation(struct ghcb_vcpu *v, const struct ghcb_env *env,
 				     uint64_t info1, uint64_t vmsa)
 {

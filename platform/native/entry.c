@@ -179,6 +179,17 @@ static const char *svsm_error_name(uint32_t code)
 	return "unnamed";
 }
 
+/* The failed calls of each result counts[i] = base + i that occurred. */
+static void report_errors(const uint64_t *counts, unsigned n, uint32_t base)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (counts[i] != 0U) {
+			log_msg(LOG_INFO, "linux:     answered 0x%x (%s): %lu", base + i,
+				svsm_error_name(base + i), counts[i]);
+		}
+	}
+}
+
 /* Tenths of a percent of part in whole, as "12.3". */
 static void per_mille(uint64_t part, uint64_t whole, uint64_t *units, uint64_t *tenths)
 {
@@ -236,17 +247,8 @@ static void linux_report(unsigned vcpus)
 		"linux:   SVSM calls %lu: %lu by the GHCB MSR protocol, %lu by the GHCB; %lu "
 		"answered with an error",
 		calls, h.svsm_msr, h.svsm_ghcb, s.failed_calls);
-	for (unsigned k = 0; k < SVSM_STATS_ERRORS + SVSM_STATS_CORE_ERRORS; k++) {
-		bool core = k >= SVSM_STATS_ERRORS;
-		uint64_t n = core ? s.core_errors[k - SVSM_STATS_ERRORS] : s.errors[k];
-		uint32_t code = core ? SVSM_ERR_CORE_BASE + (k - SVSM_STATS_ERRORS)
-				     : SVSM_ERR_INCOMPLETE + k;
-
-		if (n != 0U) {
-			log_msg(LOG_INFO, "linux:     answered 0x%x (%s): %lu", code,
-				svsm_error_name(code), n);
-		}
-	}
+	report_errors(s.errors, SVSM_STATS_ERRORS, SVSM_ERR_INCOMPLETE);
+	report_errors(s.core_errors, SVSM_STATS_CORE_ERRORS, SVSM_ERR_CORE_BASE);
 	log_msg(LOG_INFO,
 		"linux:   pages validated %lu, rescinded %lu (4 KiB pages, by PVALIDATE calls)",
 		s.pages_validated, s.pages_rescinded);
