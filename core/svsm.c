@@ -5,6 +5,7 @@
 #include <donjon/svsm_abi.h>
 #include <donjon/vmsa.h>
 
+#include "migrate/engine.h"
 #include "mm/deposit.h"
 #include "mm/pageops.h"
 #include "mm/pagestate.h"
@@ -105,8 +106,11 @@ bool svsm_init(const struct svsm_boot *b)
 		.svsm_size = b->svsm_size,
 		.guest_vmpl = b->guest_vmpl,
 		.secrets = b->secrets,
+		.migrate_key_set = b->migrate_key_set,
 	};
+	__builtin_memcpy(svsm_cfg.migrate_key, b->migrate_key, sizeof(svsm_cfg.migrate_key));
 	svsm_stats = (struct svsm_stats){ 0 };
+	mig_reset();
 	pagestate_init(b->state, b->mem_size >> PAGE_SHIFT);
 	deposit_init((uint8_t *)b->state + pagestate_part(b->mem_size), b->mem_size >> PAGE_SHIFT);
 	pagestate_set_owner(b->svsm_base, b->svsm_size, PAGE_SVSM);
@@ -251,7 +255,7 @@ enum svsm_exit_result svsm_handle_exit(unsigned apic_id, gpa_t vmsa, uint64_t se
 		return res;
 	}
 	spin_lock(&svsm_lock);
-	struct vcpu_rec *rec = vcpu_find_vmsa(vmsa);
+	struct vcpu_rec *rec = mig_guest_stopped() ? NULL : vcpu_find_vmsa(vmsa);
 
 	/* Only a VMSA the SVSM registered for this APIC ID identifies a calling area; the
 	 * host cannot make the SVSM act on another one. With a seq, only the creation the CPU

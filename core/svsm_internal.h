@@ -23,6 +23,9 @@ struct svsm_config {
 	/* The last sequence number used with VMPCK0 (core/attest): the PSP of a fresh
 	 * launch starts again from 0. */
 	uint64_t vmpck0_seqno;
+	/* The pre-shared migration key the launch gave (stage 1 of migration), if any. */
+	uint8_t migrate_key[32];
+	bool migrate_key_set;
 };
 
 extern struct svsm_config svsm_cfg;

@@ -24,8 +24,9 @@ static bool shape_ok(uint8_t type, uint8_t flags, uint32_t len, uint64_t gpa,
 		     const uint8_t perms[4], uint32_t vcpu)
 {
 	bool page_aligned = (gpa & (PAGE_BYTES - 1U)) == 0U;
-	bool no_fields = gpa == 0U && vcpu == 0U && perms[0] == 0U && perms[1] == 0U &&
-			 perms[2] == 0U && perms[3] == 0U && (flags & MIG_FLAG_VALIDATED) == 0U;
+	bool no_perms = perms[0] == 0U && perms[1] == 0U && perms[2] == 0U && perms[3] == 0U;
+	bool no_fields = gpa == 0U && vcpu == 0U && no_perms && (flags & MIG_FLAGS_RECORD) == 0U;
+	bool not_validated = (flags & MIG_FLAG_VALIDATED) == 0U;
 
 	switch (type) {
 	case MIG_PAGE:
@@ -33,14 +34,25 @@ static bool shape_ok(uint8_t type, uint8_t flags, uint32_t len, uint64_t gpa,
 	case MIG_ZERO:
 		return len == 0U && page_aligned && vcpu == 0U;
 	case MIG_VMSA:
-		return len == PAGE_BYTES && page_aligned;
+		return len == PAGE_BYTES + MIG_VCPU_META_SIZE && page_aligned && no_perms &&
+		       (flags & MIG_FLAGS_RECORD) == 0U;
 	case MIG_SERVICE:
 		return len != 0U && len <= MIG_MAX_PAYLOAD && vcpu == 0U &&
-		       (flags & MIG_FLAG_VALIDATED) == 0U;
+		       (flags & MIG_FLAGS_RECORD) == 0U;
+	case MIG_INVALIDATE:
+		return len == 0U && page_aligned && vcpu == 0U && no_perms && not_validated;
+	case MIG_DEPOSIT:
+		return len == 0U && page_aligned && vcpu == 0U && no_perms &&
+		       (flags & MIG_FLAGS_RECORD) == 0U;
+	case MIG_INFO:
+		return len == MIG_INFO_SIZE && no_fields;
 	case MIG_ROUND_END:
 		return len == MIG_ROUND_END_SIZE && no_fields;
 	case MIG_FINAL:
 		return len == MIG_FINAL_SIZE && no_fields;
+	case MIG_COMMIT:
+	case MIG_ABORT:
+		return len == MIG_REPLY_SIZE && no_fields;
 	default:
 		return false;
 	}
@@ -84,12 +96,12 @@ void mig_tx_init(struct mig_tx *tx, const struct mig_keys *keys)
 static size_t seal(struct mig_tx *tx, const struct mig_record *r, uint8_t *out, size_t cap)
 {
 	size_t size = MIG_HDR_SIZE + (size_t)r->len + CRYPTO_GCM_TAG_SIZE;
-	uint8_t flags = (uint8_t)((r->flags & MIG_FLAG_VALIDATED) |
+	uint8_t flags = (uint8_t)((r->flags & MIG_FLAGS_RECORD) |
 				  (tx->keys.platform << MIG_FLAG_PLATFORM_SHIFT));
 	uint8_t iv[CRYPTO_GCM_IV_SIZE];
 
 	if (tx->done || tx->seq + 1U >= MIG_MAX_SEQ || cap < size ||
-	    (r->flags & ~MIG_FLAG_VALIDATED) != 0U ||
+	    (r->flags & ~MIG_FLAGS_RECORD) != 0U ||
 	    !shape_ok(r->type, flags, r->len, r->gpa, r->perms, r->vcpu) ||
 	    (r->len != 0U && r->payload == NULL)) {
 		return 0;
@@ -124,8 +136,7 @@ static size_t seal(struct mig_tx *tx, const struct mig_record *r, uint8_t *out, 
 
 size_t mig_tx_record(struct mig_tx *tx, const struct mig_record *r, uint8_t *out, size_t cap)
 {
-	if (r->type != MIG_PAGE && r->type != MIG_ZERO && r->type != MIG_VMSA &&
-	    r->type != MIG_SERVICE) {
+	if (r->type == MIG_ROUND_END || r->type == MIG_FINAL) {
 		return 0;
 	}
 	size_t size = seal(tx, r, out, cap);
@@ -282,7 +293,7 @@ enum mig_rx_result mig_rx_record(struct mig_rx *rx, const uint8_t *in, size_t le
 	rx->vmsas += type == MIG_VMSA ? 1U : 0U;
 	*out = (struct mig_record){
 		.type = type,
-		.flags = hdr[OFF_FLAGS] & MIG_FLAG_VALIDATED,
+		.flags = hdr[OFF_FLAGS] & MIG_FLAGS_RECORD,
 		.gpa = load64(hdr, OFF_GPA),
 		.vcpu = load32(hdr, OFF_VCPU),
 		.round = load32(hdr, OFF_ROUND),

@@ -32,31 +32,44 @@
 #define MIG_VERSION 1U
 #define MIG_HDR_SIZE 64U
 #define MIG_SESSION_SIZE 16U
-#define MIG_MAX_PAYLOAD 4096U
+/* A VMSA record's payload: the page, then MIG_VCPU_META_SIZE bytes about the vCPU. */
+#define MIG_VCPU_META_SIZE 64U
+#define MIG_MAX_PAYLOAD (4096U + MIG_VCPU_META_SIZE)
 #define MIG_MAX_RECORD (MIG_HDR_SIZE + MIG_MAX_PAYLOAD + CRYPTO_GCM_TAG_SIZE)
 /* A key seals at most this many records (then the stream needs a new key). */
 #define MIG_MAX_SEQ (1ULL << 32)
 
 enum mig_type {
-	MIG_PAGE = 1,	   /* a 4 KiB page's contents, at gpa, with its permissions */
-	MIG_ZERO = 2,	   /* a page of zeros (no payload) */
-	MIG_VMSA = 3,	   /* a guest vCPU's VMSA page, at gpa, for APIC ID vcpu */
-	MIG_SERVICE = 4,   /* service state (the vTPM's blob), a piece at offset gpa */
-	MIG_ROUND_END = 5, /* payload: u64 round's count, u64 count, chain hash */
-	MIG_FINAL = 6,	   /* payload: u64 count, chain hash, u32 VMSA records, u32 0 */
+	MIG_PAGE = 1,	    /* a 4 KiB page's contents, at gpa, with its permissions */
+	MIG_ZERO = 2,	    /* a page of zeros (no payload) */
+	MIG_VMSA = 3,	    /* a guest vCPU's VMSA page at gpa for APIC ID vcpu, and its meta */
+	MIG_SERVICE = 4,    /* service state (the vTPM's blob), a piece at offset gpa */
+	MIG_ROUND_END = 5,  /* payload: u64 round's count, u64 count, chain hash */
+	MIG_FINAL = 6,	    /* payload: u64 count, chain hash, u32 VMSA records, u32 0 */
+	MIG_INVALIDATE = 7, /* the page at gpa, sent before, is no longer validated */
+	MIG_DEPOSIT = 8,    /* the page at gpa is deposited with the SVSM (no payload) */
+	MIG_INFO = 9,	    /* the source machine's shape (MIG_INFO_SIZE), first of all */
+	MIG_COMMIT = 10,    /* destination to source: FINAL verified, the guest is mine */
+	MIG_ABORT = 11,	    /* destination to source: refused, the source may resume */
 };
 
-/* Flags: the page is validated (PAGE, ZERO); the platform the stream comes from. */
+/* Flags: the page is validated (PAGE, ZERO), part of a 2 MiB page (PAGE, ZERO,
+ * INVALIDATE); the platform the stream comes from. */
 #define MIG_FLAG_VALIDATED 0x01U
+#define MIG_FLAG_2M 0x02U
 #define MIG_FLAG_PLATFORM_SHIFT 4U
 #define MIG_FLAG_PLATFORM_MASK 0x30U
-#define MIG_FLAGS_KNOWN (MIG_FLAG_VALIDATED | MIG_FLAG_PLATFORM_MASK)
+#define MIG_FLAGS_KNOWN (MIG_FLAG_VALIDATED | MIG_FLAG_2M | MIG_FLAG_PLATFORM_MASK)
+#define MIG_FLAGS_RECORD (MIG_FLAG_VALIDATED | MIG_FLAG_2M)
 #define MIG_PLATFORM_SIM 1U
 #define MIG_PLATFORM_NATIVE 2U
 #define MIG_PLATFORM_SNP 3U
 
 #define MIG_ROUND_END_SIZE (8U + 8U + CRYPTO_SHA384_SIZE)
 #define MIG_FINAL_SIZE (8U + CRYPTO_SHA384_SIZE + 8U)
+#define MIG_INFO_SIZE 64U
+/* COMMIT and ABORT: the count and chain of the source's records the destination took. */
+#define MIG_REPLY_SIZE (8U + CRYPTO_SHA384_SIZE)
 
 /* One direction's keys, from the key schedule: the AES-256 key, the session both sides
  * derived, the stream's number (the nonce's prefix) and the platform of the sender. */
@@ -68,10 +81,11 @@ struct mig_keys {
 };
 
 /* A record as the engine gives it to the sender and gets it from the receiver. payload
- * is MIG_PAGE/VMSA: 4096 bytes; MIG_SERVICE: 1 to MIG_MAX_PAYLOAD; others: none. */
+ * is MIG_PAGE: 4096 bytes; MIG_VMSA: 4096 + MIG_VCPU_META_SIZE; MIG_SERVICE: 1 to
+ * MIG_MAX_PAYLOAD; MIG_INFO: MIG_INFO_SIZE; COMMIT, ABORT: MIG_REPLY_SIZE; others: none. */
 struct mig_record {
 	uint8_t type;
-	uint8_t flags; /* MIG_FLAG_VALIDATED only; the platform bits are the stream's */
+	uint8_t flags; /* MIG_FLAGS_RECORD only; the platform bits are the stream's */
 	uint64_t gpa;
 	uint8_t perms[4];
 	uint32_t vcpu;
@@ -114,14 +128,14 @@ struct mig_rx {
 
 /* What mig_rx_record made of a record. */
 enum mig_rx_result {
-	MIG_RX_DATA,   /* a PAGE, ZERO, VMSA or SERVICE record for the importer */
+	MIG_RX_DATA,   /* any record but ROUND_END and FINAL, for the importer */
 	MIG_RX_ROUND,  /* a round ended as its sender said it did */
 	MIG_RX_FINAL,  /* the stream is complete and verified */
 	MIG_RX_REFUSE, /* refused (rx->why); the stream has failed for good */
 };
 
 void mig_tx_init(struct mig_tx *tx, const struct mig_keys *keys);
-/* Seal a data record (PAGE, ZERO, VMSA, SERVICE) of the current round into out (cap
+/* Seal a data record (any type but ROUND_END and FINAL) of the current round into out (cap
  * bytes): its size, or 0 if the record is malformed, out is too small, the stream is done
  * or out of sequence numbers. */
 size_t mig_tx_record(struct mig_tx *tx, const struct mig_record *r, uint8_t *out, size_t cap);

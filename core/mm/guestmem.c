@@ -35,6 +35,7 @@ bool svsmmem_copy_out(gpa_t gpa, const void *src, size_t len)
 	}
 	__builtin_memcpy(dst, src, len);
 	plat_unmap(dst, len);
+	pagestate_note_write(gpa, len);
 	return true;
 }
 
@@ -47,6 +48,7 @@ bool svsmmem_zero(gpa_t gpa, size_t len)
 	}
 	__builtin_memset(dst, 0, len);
 	plat_unmap(dst, len);
+	pagestate_note_write(gpa, len);
 	return true;
 }
 
@@ -62,6 +64,7 @@ bool svsmmem_update64(gpa_t gpa, uint64_t clear, uint64_t set)
 	v = (v & ~clear) | set;
 	__builtin_memcpy(field, &v, sizeof(v));
 	plat_unmap(field, sizeof(v));
+	pagestate_note_write(gpa, sizeof(v));
 	return true;
 }
 

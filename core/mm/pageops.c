@@ -71,3 +71,38 @@ enum rmp_result pageops_make_vmsa(gpa_t gpa, unsigned vmpl)
 	}
 	return r;
 }
+
+enum rmp_result pageops_hold(gpa_t gpa, enum page_size size, uint8_t keep)
+{
+	struct page_info info = pagestate_get(gpa);
+
+	pagestate_mark(gpa, page_size_bytes(size), PAGESTATE_HELD, 0);
+	for (unsigned vmpl = 1; vmpl < VMPL_COUNT; vmpl++) {
+		uint8_t perms = info.perms[vmpl] & keep;
+
+		if (perms == info.perms[vmpl]) {
+			continue;
+		}
+		enum rmp_result r = plat_rmpadjust(gpa, size, vmpl, perms, false);
+
+		if (r != RMP_SUCCESS) {
+			return r;
+		}
+	}
+	return RMP_SUCCESS;
+}
+
+enum rmp_result pageops_release(gpa_t gpa, enum page_size size)
+{
+	struct page_info info = pagestate_get(gpa);
+
+	for (unsigned vmpl = 1; vmpl < VMPL_COUNT; vmpl++) {
+		enum rmp_result r = plat_rmpadjust(gpa, size, vmpl, info.perms[vmpl], false);
+
+		if (r != RMP_SUCCESS) {
+			return r;
+		}
+	}
+	pagestate_mark(gpa, page_size_bytes(size), 0, PAGESTATE_HELD);
+	return RMP_SUCCESS;
+}

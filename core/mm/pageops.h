@@ -18,6 +18,12 @@ enum rmp_result pageops_revoke(gpa_t gpa, enum page_size size);
 /* Put back the VMPL1..3 permissions recorded in saved (from pagestate_get). */
 enum rmp_result pageops_restore(gpa_t gpa, enum page_size size, const uint8_t saved[4]);
 
+/* Migration (pagestate.h's held mark): make the RMP grant VMPL1..3 only the recorded
+ * permissions ANDed with keep (the tracking keeps its record), or again exactly the
+ * recorded ones. Hold stops at the first failure, leaving the page held. */
+enum rmp_result pageops_hold(gpa_t gpa, enum page_size size, uint8_t keep);
+enum rmp_result pageops_release(gpa_t gpa, enum page_size size);
+
 /* Set the VMSA bit, leaving the VMSA's own VMPL read access only. */
 enum rmp_result pageops_make_vmsa(gpa_t gpa, unsigned vmpl);
 

@@ -41,4 +41,24 @@ void pagestate_set_owner(gpa_t gpa, uint64_t len, enum page_owner owner);
 void pagestate_set_validated(gpa_t gpa, enum page_size size, bool validated);
 void pagestate_set_perms(gpa_t gpa, enum page_size size, unsigned vmpl, uint8_t perms);
 
+/* Live migration's marks (core/migrate), one set of bits per page:
+ *   dirty: changed since it was last sent (source); set on every page whose tracking
+ *          changes and, through pagestate_note_write, every page the SVSM writes, while
+ *          tracking is on;
+ *   held:  the RMP grants VMPL1..3 less than the recorded permissions (the source's write
+ *          protection, the destination's pages before commit); pageops_release ends it;
+ *   sent:  the source sent the page's contents, or the destination received them. */
+#define PAGESTATE_DIRTY 0x1U
+#define PAGESTATE_HELD 0x2U
+#define PAGESTATE_SENT 0x4U
+
+void pagestate_track(bool on);
+void pagestate_note_write(gpa_t gpa, uint64_t len);
+unsigned pagestate_marks(gpa_t gpa);
+/* Set and clear marks on [gpa, gpa + len); clearing every page's marks: len 0. */
+void pagestate_mark(gpa_t gpa, uint64_t len, unsigned set, unsigned clear);
+void pagestate_unmark_all(void);
+/* The first page at or after pfn with every mark of `marks`; page count if none. */
+uint64_t pagestate_find_marked(uint64_t pfn, unsigned marks);
+
 #endif

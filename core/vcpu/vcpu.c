@@ -126,3 +126,8 @@ bool vcpu_has_room(void)
 	}
 	return false;
 }
+
+struct vcpu_rec *vcpu_at(unsigned i)
+{
+	return i < VCPU_RECORDS_MAX && vcpus.recs[i].used ? &vcpus.recs[i] : NULL;
+}

@@ -42,6 +42,8 @@ struct vcpu_rec *vcpu_add(gpa_t vmsa, gpa_t caa, uint32_t apic_id, uint8_t vmpl,
  * that APIC ID (if any) becomes current. */
 void vcpu_remove(struct vcpu_rec *rec);
 bool vcpu_has_room(void);
+/* The record in slot i (0..VCPU_RECORDS_MAX-1) if it is registered, else NULL. */
+struct vcpu_rec *vcpu_at(unsigned i);
 
 /* True if a registered VMSA other than `except` uses caa as its calling area. */
 bool vcpu_caa_in_use(gpa_t caa, const struct vcpu_rec *except);

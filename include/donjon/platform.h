@@ -44,6 +44,12 @@ enum rmp_result plat_rmpadjust(gpa_t gpa, enum page_size size, unsigned target_v
 void *plat_map(gpa_t gpa, size_t len);
 void plat_unmap(const void *ptr, size_t len);
 
+/* Map [gpa, gpa + len) of memory shared with the host (hypervisor-owned, never a guest's
+ * private page) for the SVSM's access: the migration mailbox and ring. NULL if any page of
+ * the range is private or outside memory, or the platform shares no memory with the SVSM.
+ * The host may change it at any time. */
+void *plat_map_shared(gpa_t gpa, size_t len);
+
 /* DELETE_VCPU: the VMSA at vmsa, whose EFER.SVME the core has just cleared, is not
  * executing on any CPU when this returns true, and will not be entered again until it is
  * made a VMSA anew. False if it may still be executing (on SNP hardware the host runs

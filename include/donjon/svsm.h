@@ -38,6 +38,9 @@ struct svsm_boot {
 	unsigned guest_range_count;
 	void *state; /* svsm_state_size(mem_size) bytes of SVSM memory for core's tables */
 	size_t state_size;
+	/* A pre-shared key for migration sessions (a test key: stage 1), if key_set. */
+	uint8_t migrate_key[32];
+	bool migrate_key_set;
 };
 
 struct svsm_regs {
@@ -110,6 +113,16 @@ enum svsm_report_result svsm_attest_report(const uint8_t user_data[64],
 typedef bool (*svsm_vcpu_start_fn)(void *ctx, gpa_t vmsa);
 uint64_t svsm_vcpu_seq(unsigned apic_id);
 bool svsm_vcpu_start(unsigned apic_id, uint64_t seq, svsm_vcpu_start_fn start, void *ctx);
+
+/* The host's migration request: the mailbox (include/donjon/migrate_host.h) at the start
+ * of the page ctl, in memory shared with the host. Returns the status it wrote there
+ * (MIG_ST_BAD_MAILBOX, not written, if the mailbox cannot be reached). */
+uint32_t svsm_migrate_request(gpa_t ctl);
+
+/* A write by the guest at vmpl faulted on gpa for lack of write permission. True if it
+ * was migration's write tracking: the page is writable again (and will be sent again),
+ * and the write may be retried. */
+bool svsm_write_fault(unsigned vmpl, gpa_t gpa);
 
 /* What the guests asked of the core since svsm_init: calls by protocol and call number,
  * the calls answered with an error, and what PVALIDATE and the vCPU calls changed. */

@@ -457,6 +457,14 @@ void *plat_map(gpa_t gpa, size_t len)
 	return fault == NULL ? kernel_ptr(gpa_val(gpa), len) : NULL;
 }
 
+void *plat_map_shared(gpa_t gpa, size_t len)
+{
+	/* No host on this platform asks for a migration yet: no memory is shared for it. */
+	(void)gpa;
+	(void)len;
+	return NULL;
+}
+
 void plat_unmap(const void *ptr, size_t len)
 {
 	/* All RAM stays mapped in the kernel. */

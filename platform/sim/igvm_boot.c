@@ -230,6 +230,7 @@ static bool svsm_start(struct sim_machine *m, const uint8_t *bsp_vmsa, uint64_t 
 	m->vcpus[0] = (struct sim_vcpu){ .vmsa = b.vcpus[0].vmsa,
 					 .caa = b.vcpus[0].caa,
 					 .runnable = true };
+	sim_boot_migrate_key(&b);
 	return svsm_init(&b) || fail(err, errlen, "Donjon's core refused the launch layout");
 }
 

@@ -60,8 +60,8 @@ const char *sim_guest_read(struct sim_machine *m, unsigned vmpl, gpa_t gpa, void
 	return fault;
 }
 
-const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, const void *buf,
-			    size_t len)
+static const char *guest_write_once(struct sim_machine *m, unsigned vmpl, gpa_t gpa,
+				    const void *buf, size_t len)
 {
 	pthread_mutex_lock(&m->lock);
 	struct rmp_table t = table_of(m);
@@ -72,6 +72,66 @@ const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, con
 	}
 	pthread_mutex_unlock(&m->lock);
 	return fault;
+}
+
+/* The write fault's page: the first of the range the VMPL may not write. */
+static bool forward_write_fault(struct sim_machine *m, unsigned vmpl, gpa_t gpa, size_t len)
+{
+	uint64_t first = gpa_val(gpa) & ~(PAGE_SIZE - 1U);
+
+	for (uint64_t p = first; p < gpa_val(gpa) + len; p += PAGE_SIZE) {
+		struct rmp_entry e;
+
+		if (sim_rmp_entry(m, gpa_init(p), &e) && (e.perms[vmpl] & RMP_PERM_WRITE) == 0U) {
+			return svsm_write_fault(vmpl, gpa_init(p));
+		}
+	}
+	return false;
+}
+
+const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, const void *buf,
+			    size_t len)
+{
+	const char *fault = guest_write_once(m, vmpl, gpa, buf, len);
+
+	/* Each forwarded fault makes one more page writable: at most one per page. */
+	for (size_t tries = 0; fault != NULL && tries <= len / PAGE_SIZE + 1U; tries++) {
+		if (m->host_hides_faults ||
+		    strcmp(fault, "#NPF: VMPL lacks write permission") != 0 ||
+		    !forward_write_fault(m, vmpl, gpa, len)) {
+			break;
+		}
+		fault = guest_write_once(m, vmpl, gpa, buf, len);
+	}
+	return fault;
+}
+
+static uint8_t migrate_key[32];
+static bool migrate_key_set;
+
+void sim_set_migrate_key(const uint8_t key[32])
+{
+	memcpy(migrate_key, key, sizeof(migrate_key));
+	migrate_key_set = true;
+}
+
+void sim_boot_migrate_key(struct svsm_boot *b)
+{
+	memcpy(b->migrate_key, migrate_key, sizeof(b->migrate_key));
+	b->migrate_key_set = migrate_key_set;
+}
+
+bool sim_guest_running(struct sim_machine *m)
+{
+	for (unsigned i = 0; i < m->vcpu_count; i++) {
+		struct rmp_entry e;
+
+		if (m->vcpus[i].runnable && sim_rmp_entry(m, m->vcpus[i].vmsa, &e) && e.vmsa &&
+		    (load64(m->mem + gpa_val(m->vcpus[i].vmsa), VMSA_EFER_OFF) & EFER_SVME) != 0U) {
+			return true;
+		}
+	}
+	return false;
 }
 
 bool sim_rmp_entry(struct sim_machine *m, gpa_t gpa, struct rmp_entry *out)
@@ -283,6 +343,7 @@ static bool boot(struct sim_machine *m, char *err, size_t errlen)
 	}
 	m->svsm_base = SIM_SVSM_BASE;
 	m->svsm_size = SIM_SVSM_SIZE;
+	sim_boot_migrate_key(&b);
 	launch(m, &b);
 	if (!svsm_init(&b)) {
 		(void)snprintf(err, errlen, "the SVSM core refused the launch layout");

@@ -59,6 +59,9 @@ struct sim_machine {
 	uint8_t *igvm; /* the IGVM file the machine launches from, or NULL */
 	size_t igvm_len;
 	enum sim_host_tamper host_tamper;
+	/* The host does not forward the guest's write faults to the SVSM (a host hiding
+	 * dirty pages from migration's write tracking). */
+	bool host_hides_faults;
 	uint8_t last_response[PAGE_SIZE]; /* for SIM_HOST_REPLAY */
 };
 
@@ -86,10 +89,19 @@ enum rmp_result sim_rmpadjust(struct sim_machine *m, unsigned vmpl, gpa_t gpa, e
 			      unsigned target_vmpl, uint8_t perms, bool vmsa);
 
 /* A private (C-bit) access by software at `vmpl` (1..3). NULL on success, otherwise the
- * reason for the fault; a faulting access changes nothing. */
+ * reason for the fault; a faulting access changes nothing. A write that faults for lack of
+ * write permission goes to the SVSM first, as the host forwards such a fault (unless
+ * host_hides_faults), and is retried if the SVSM says so. */
 const char *sim_guest_read(struct sim_machine *m, unsigned vmpl, gpa_t gpa, void *buf, size_t len);
 const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, const void *buf,
 			    size_t len);
+
+/* The migration key the next launches give Donjon (stage 1: a pre-shared test key). */
+void sim_set_migrate_key(const uint8_t key[32]);
+void sim_boot_migrate_key(struct svsm_boot *b);
+/* True if a vCPU of the guest can run (the host has a VMSA for it with EFER.SVME set):
+ * only then can the guest touch its memory. */
+bool sim_guest_running(struct sim_machine *m);
 
 /* Write the PSP's chip key (its public half) as PEM. */
 bool sim_export_chip_key(const struct sim_machine *m, FILE *out);

@@ -35,6 +35,24 @@ void *plat_map(gpa_t gpa, size_t len)
 	return m->mem + gpa_val(gpa);
 }
 
+void *plat_map_shared(gpa_t gpa, size_t len)
+{
+	struct sim_machine *m = sim_current();
+	struct rmp_entry e;
+
+	if (len == 0U || !range_within(gpa_val(gpa), len, m->mem_size)) {
+		return NULL;
+	}
+	/* Shared memory is the hypervisor's: pages the RMP does not assign to the guest. */
+	for (uint64_t p = gpa_val(gpa) & ~(PAGE_SIZE - 1U); p < gpa_val(gpa) + len;
+	     p += PAGE_SIZE) {
+		if (!sim_rmp_entry(m, gpa_init(p), &e) || e.assigned) {
+			return NULL;
+		}
+	}
+	return m->mem + gpa_val(gpa);
+}
+
 void plat_unmap(const void *ptr, size_t len)
 {
 	/* Guest memory stays mapped in the simulator. */

@@ -56,13 +56,14 @@ static unsigned build(struct mig_tx *tx, const uint8_t **p, size_t *n)
 			uint8_t type = types[b & 3U];
 			uint32_t len = type == MIG_ZERO	     ? 0U
 				       : type == MIG_SERVICE ? 1U + (b >> 2)
+				       : type == MIG_VMSA    ? 4096U + MIG_VCPU_META_SIZE
 							     : 4096U;
 
 			s->rec = (struct mig_record){
 				.type = type,
-				.flags = type == MIG_SERVICE ? 0U : (b >> 7),
+				.flags = type == MIG_SERVICE || type == MIG_VMSA ? 0U : (b >> 7),
 				.gpa = (uint64_t)(b >> 3) << 12,
-				.perms = { 0, 0, b & 0xFU, 0 },
+				.perms = { 0, 0, type == MIG_VMSA ? 0U : b & 0xFU, 0 },
 				.vcpu = type == MIG_VMSA ? b : 0U,
 				.len = len,
 				.payload = len != 0U ? s->page : NULL,

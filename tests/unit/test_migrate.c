@@ -14,7 +14,7 @@
 struct sent {
 	uint8_t buf[RECORDS][MIG_MAX_RECORD];
 	size_t len[RECORDS];
-	uint8_t page[3][4096];
+	uint8_t page[3][MIG_MAX_PAYLOAD];
 	uint8_t blob[100];
 };
 
@@ -63,10 +63,9 @@ static void send_stream(struct sent *s, const struct mig_keys *k)
 		  .len = 4096,
 		  .payload = s->page[2] },
 		{ .type = MIG_VMSA,
-		  .flags = MIG_FLAG_VALIDATED,
 		  .gpa = 0x300000,
 		  .vcpu = 1,
-		  .len = 4096,
+		  .len = 4096 + MIG_VCPU_META_SIZE,
 		  .payload = s->page[1] },
 		{ .type = MIG_SERVICE, .gpa = 0, .len = sizeof(s->blob), .payload = s->blob },
 	};
@@ -254,7 +253,7 @@ TEST(migrate_stream_chain_hashes_catch_a_substituted_record)
 	struct mig_record r;
 	static uint8_t ra[3][MIG_MAX_RECORD], rb[3][MIG_MAX_RECORD];
 	size_t la[3], lb[3];
-	static const uint8_t one[4096] = { 1 }, two[4096] = { 2 };
+	static const uint8_t one[MIG_MAX_PAYLOAD] = { 1 }, two[MIG_MAX_PAYLOAD] = { 2 };
 	struct mig_record p = { .type = MIG_PAGE, .gpa = 0x1000, .len = 4096, .payload = one };
 
 	keys_of(&k, 6);
@@ -265,6 +264,7 @@ TEST(migrate_stream_chain_hashes_catch_a_substituted_record)
 	p.payload = two;
 	la[1] = mig_tx_record(&a, &p, ra[1], MIG_MAX_RECORD);
 	p.type = MIG_VMSA;
+	p.len = 4096 + MIG_VCPU_META_SIZE;
 	lb[1] = mig_tx_record(&b, &p, rb[1], MIG_MAX_RECORD);
 	la[2] = mig_tx_round_end(&a, ra[2], MIG_MAX_RECORD);
 	lb[2] = mig_tx_final(&b, rb[2], MIG_MAX_RECORD);
@@ -296,7 +296,8 @@ TEST(migrate_stream_sender_refuses_malformed_records)
 		{ .type = MIG_SERVICE, .len = 0 },
 		{ .type = MIG_SERVICE, .len = MIG_MAX_PAYLOAD + 1U, .payload = page },
 		{ .type = MIG_FINAL, .len = MIG_FINAL_SIZE, .payload = page },
-		{ .type = 9, .len = 0 },
+		{ .type = MIG_INFO, .len = 0 },
+		{ .type = 12, .len = 0 },
 	};
 	const struct mig_record good = { .type = MIG_ZERO, .gpa = 0x1000 };
 

@@ -11,6 +11,7 @@
 
 #include "igvm_file.h"
 #include "machine.h"
+#include "migrate.h"
 
 #define MAX_IO 65536U
 /* writeq's values: one page, a whole PVALIDATE list of 510 entries with its header. */
@@ -242,6 +243,12 @@ static void cmd_caa(int argc, char **argv)
 	printf("OK 0x%llx\n", (unsigned long long)gpa_val(svsm_vcpu_caa(vcpu)));
 }
 
+/* The guest touches its memory only while one of its vCPUs can run. */
+static bool guest_stopped(void)
+{
+	return !sim_guest_running(machine);
+}
+
 static void cmd_write(int argc, char **argv)
 {
 	static uint8_t buf[MAX_IO];
@@ -255,7 +262,9 @@ static void cmd_write(int argc, char **argv)
 	if (!parse_arg(argv[1], &gpa)) {
 		return;
 	}
-	const char *fault = sim_guest_write(machine, SIM_GUEST_VMPL, gpa_init(gpa), buf, len);
+	const char *fault =
+		guest_stopped() ? "no vCPU runs the guest"
+				: sim_guest_write(machine, SIM_GUEST_VMPL, gpa_init(gpa), buf, len);
 
 	answer(fault);
 }
@@ -273,7 +282,9 @@ static void cmd_read(int argc, char **argv)
 		printf("ERR usage: read GPA LEN (LEN 1 to %u)\n", MAX_IO);
 		return;
 	}
-	const char *fault = sim_guest_read(machine, SIM_GUEST_VMPL, gpa_init(gpa), buf, len);
+	const char *fault =
+		guest_stopped() ? "no vCPU runs the guest"
+				: sim_guest_read(machine, SIM_GUEST_VMPL, gpa_init(gpa), buf, len);
 
 	if (fault != NULL) {
 		printf("ERR %s\n", fault);
@@ -303,8 +314,10 @@ static void cmd_writeq(int argc, char **argv)
 			return;
 		}
 	}
-	const char *fault = sim_guest_write(machine, SIM_GUEST_VMPL, gpa_init(gpa), vals,
-					    (size_t)n * sizeof(uint64_t));
+	const char *fault = guest_stopped()
+				    ? "no vCPU runs the guest"
+				    : sim_guest_write(machine, SIM_GUEST_VMPL, gpa_init(gpa), vals,
+						      (size_t)n * sizeof(uint64_t));
 
 	answer(fault);
 }
@@ -321,7 +334,9 @@ static void cmd_readq(int argc, char **argv)
 	if (!parse_arg(argv[1], &gpa)) {
 		return;
 	}
-	const char *fault = sim_guest_read(machine, SIM_GUEST_VMPL, gpa_init(gpa), &v, sizeof(v));
+	const char *fault = guest_stopped() ? "no vCPU runs the guest"
+					    : sim_guest_read(machine, SIM_GUEST_VMPL, gpa_init(gpa),
+							     &v, sizeof(v));
 
 	if (fault != NULL) {
 		printf("ERR %s\n", fault);
@@ -727,11 +742,21 @@ static bool run_line(char *line, size_t len)
 		cmd_report(argc, argv);
 	} else if (strcmp(cmd, "attest") == 0) {
 		cmd_attest(argc, argv);
+	} else if (strcmp(cmd, "migrate") == 0) {
+		cmd_migrate(machine, argc, argv);
+	} else if (strcmp(cmd, "migcancel") == 0) {
+		cmd_migcancel(machine, argc);
+	} else if (strcmp(cmd, "statehash") == 0) {
+		cmd_statehash(machine, argc);
+	} else if (strcmp(cmd, "hidefaults") == 0 && argc == 1) {
+		machine->host_hides_faults = true;
+		printf("OK\n");
 	} else {
 		printf("ERR unknown command ");
 		print_excerpt(stdout, cmd);
 		printf(" (info, caa, write, read, writeq, readq, call, rmp, psc, apcreate, "
-		       "measurement, chipkey, report, attest, quit)\n");
+		       "measurement, chipkey, report, attest, migrate, migcancel, statehash, "
+		       "hidefaults, quit)\n");
 	}
 	return true;
 }
@@ -740,11 +765,15 @@ static void usage(FILE *out)
 {
 	(void)fprintf(
 		out,
-		"usage: donjon-sim [--mem SIZE] [--vcpus N] [-s FILE] [-q] [FILE.igvm]\n"
+		"usage: donjon-sim [--mem SIZE] [--vcpus N] [--migrate-key HEX] [--incoming PATH]\n"
+		"                  [-s FILE] [-q] [FILE.igvm]\n"
 		"  FILE.igvm    launch from this IGVM file as QEMU and KVM would (without it:\n"
 		"               the built-in layout, Donjon's range measured as zero pages)\n"
 		"  --mem SIZE   guest memory in bytes, K/M/G suffix allowed (default 256M)\n"
 		"  --vcpus N    vCPUs, 1 to %u (default 1)\n"
+		"  --migrate-key HEX  a 32-byte pre-shared migration key (test key, stage 1)\n"
+		"  --incoming PATH    first be a migration's destination: listen on the Unix\n"
+		"               socket PATH and take one migration, then read commands\n"
 		"  -s FILE      read commands from FILE instead of stdin\n"
 		"  -q           no log on stderr\n"
 		"Commands: see docs/sim-protocol.md\n",
@@ -756,12 +785,16 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'v' },
+		{ "migrate-key", required_argument, NULL, 'k' },
+		{ "incoming", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t mem = SIM_MEM_DEFAULT;
 	uint64_t vcpus = 1;
 	const char *script = NULL;
+	const char *incoming = NULL;
+	uint8_t key[32];
 	char err[256];
 	int c = 0;
 
@@ -784,6 +817,18 @@ int main(int argc, char **argv)
 				(void)fprintf(stderr, ": want 1 to %u\n", SVSM_MAX_VCPUS);
 				return 2;
 			}
+			break;
+		case 'k':
+			if (strlen(optarg) != 64U ||
+			    parse_hex_bytes(optarg, key, sizeof(key)) != 32U) {
+				(void)fputs("donjon-sim: --migrate-key wants 64 hex digits\n",
+					    stderr);
+				return 2;
+			}
+			sim_set_migrate_key(key);
+			break;
+		case 'i':
+			incoming = optarg;
 			break;
 		case 's':
 			script = optarg;
@@ -840,6 +885,9 @@ int main(int argc, char **argv)
 			      (unsigned long long)machine->svsm_size);
 	}
 	(void)setvbuf(stdout, NULL, _IOLBF, 0);
+	if (incoming != NULL) {
+		sim_migrate_incoming(machine, incoming);
+	}
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len = 0;

@@ -1,0 +1,16 @@
+/* donjon-sim's host side of live migration: the mailbox and ring in shared memory, the
+ * stream to the other simulator (a Unix socket carrying only hellos and records), a guest
+ * workload that keeps writing while pages are sent, and the progress a person sees. */
+#ifndef TOOLS_SIM_MIGRATE_H
+#define TOOLS_SIM_MIGRATE_H
+
+#include "machine.h"
+
+/* Destination: listen on path, take one migration, print its outcome. */
+void sim_migrate_incoming(struct sim_machine *m, const char *path);
+/* Commands: migrate PATH ROUNDS [COUNTER DIRTYBASE DIRTYPAGES], migcancel, statehash. */
+void cmd_migrate(struct sim_machine *m, int argc, char **argv);
+void cmd_migcancel(struct sim_machine *m, int argc);
+void cmd_statehash(struct sim_machine *m, int argc);
+
+#endif
