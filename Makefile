@@ -52,8 +52,11 @@ Q := @
 say = @printf '  %-6s %s\n'
 endif
 
+include services/vtpm/build.mk
+
 .PHONY: all deps run test check fuzz bench clean
-all: $(BUILD)/donjon-sim $(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm
+all: $(BUILD)/donjon-sim $(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm \
+	$(SERVICES_BIN)
 
 deps:
 	@scripts/install-deps
@@ -149,7 +152,7 @@ test: deps
 		$(BUILD)/test-unit $(BUILD)/test-unit-tsan $(BUILD)/test-core $(BUILD)/test-crypto \
 		$(BUILD)/fuzz-request $(BUILD)/fuzz-attest \
 		$(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate \
-		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm
+		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm $(SERVICES_BIN)
 	@scripts/run-tests $(BUILD)
 
 check: deps
