@@ -107,6 +107,7 @@ bool svsm_init(const struct svsm_boot *b)
 		.guest_vmpl = b->guest_vmpl,
 		.secrets = b->secrets,
 		.migrate_key_set = b->migrate_key_set,
+		.migrate_policy = b->migrate_policy,
 	};
 	__builtin_memcpy(svsm_cfg.migrate_key, b->migrate_key, sizeof(svsm_cfg.migrate_key));
 	svsm_stats = (struct svsm_stats){ 0 };

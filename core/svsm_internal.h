@@ -26,6 +26,7 @@ struct svsm_config {
 	/* The pre-shared migration key the launch gave (stage 1 of migration), if any. */
 	uint8_t migrate_key[32];
 	bool migrate_key_set;
+	struct launch_migrate_policy migrate_policy;
 };
 
 extern struct svsm_config svsm_cfg;

@@ -5,12 +5,15 @@
 #include <donjon/platform.h>
 
 #include "migrate/engine.h"
+#include "migrate/policy.h"
 #include "svsm_internal.h"
 
 static struct {
 	bool hello_made;
 	uint32_t role;
 	uint8_t nonce[MIG_NONCE_SIZE];
+	uint8_t policy[MIG_POLICY_DIGEST_SIZE];
+	const char *refused; /* the policy's last refusal, for STATUS */
 } hello;
 
 /* The ring as the host described it: 4 KiB aligned, shared, within the limits. */
@@ -33,9 +36,11 @@ static void hello_make(uint8_t *out, uint32_t role, const uint8_t nonce[MIG_NONC
 	store32(out, 8, role);
 	store32(out, 12, MIG_PLATFORM_SIM);
 	__builtin_memcpy(out + 16, nonce, MIG_NONCE_SIZE);
+	__builtin_memcpy(out + MIG_HELLO_POLICY, hello.policy, MIG_POLICY_DIGEST_SIZE);
 }
 
-/* The peer's hello (copied in): the session's keys from both nonces and the test key. */
+/* The peer's hello (copied in): the session's keys from both nonces, both policy digests
+ * and the test key. */
 static uint32_t peer(const uint8_t *ring, uint32_t used)
 {
 	uint8_t peer_hello[MIG_HELLO_SIZE];
@@ -52,16 +57,24 @@ static uint32_t peer(const uint8_t *ring, uint32_t used)
 	    load32(peer_hello, 12) != MIG_PLATFORM_SIM) {
 		return MIG_ST_REFUSED;
 	}
+	if (__builtin_memcmp(peer_hello + MIG_HELLO_POLICY, hello.policy, MIG_POLICY_DIGEST_SIZE) !=
+	    0) {
+		hello.hello_made = false;
+		hello.refused = "the peer's launch policy is not this guest's";
+		return MIG_ST_POLICY;
+	}
 	const uint8_t *src_nonce = source ? hello.nonce : peer_hello + 16;
 	const uint8_t *dst_nonce = source ? peer_hello + 16 : hello.nonce;
 	const struct crypto_span parts[] = {
 		{ "donjon-migrate v1 test key", 26 },
 		{ src_nonce, MIG_NONCE_SIZE },
 		{ dst_nonce, MIG_NONCE_SIZE },
+		{ hello.policy, MIG_POLICY_DIGEST_SIZE },
 	};
 
-	/* The transcript of a pre-shared-key session: both nonces. */
-	if (!crypto_sha384(parts, 3, transcript) ||
+	/* The transcript of a pre-shared-key session: both nonces and the policy both
+	 * sides checked they share. */
+	if (!crypto_sha384(parts, 4, transcript) ||
 	    !mig_keys_derive(svsm_cfg.migrate_key, sizeof(svsm_cfg.migrate_key), src_nonce,
 			     dst_nonce, transcript, MIG_PLATFORM_SIM, &s2d, &d2s)) {
 		return MIG_ST_REFUSED;
@@ -89,8 +102,10 @@ static void status_out(uint8_t *ring, uint32_t *used)
 	store64(ring, 40, p.round_pages);
 	store64(ring, 48, p.last_round_pages);
 	store64(ring, 56, p.faults);
-	for (unsigned i = 0; p.why != NULL && p.why[i] != '\0' && i + 1U < 128U; i++) {
-		ring[MIG_STATUS_WHY + i] = (uint8_t)p.why[i];
+	const char *why = p.why != NULL ? p.why : hello.refused;
+
+	for (unsigned i = 0; why != NULL && why[i] != '\0' && i + 1U < 128U; i++) {
+		ring[MIG_STATUS_WHY + i] = (uint8_t)why[i];
 	}
 	*used = MIG_STATUS_SIZE;
 }
@@ -124,11 +139,24 @@ static uint32_t run(uint8_t *mb)
 		store32(ring, 4, MIG_MAX_RECORD);
 		store32(ring, 8, MIG_PLATFORM_SIM);
 		store32(ring, 12, 1);
-		out_used = 16;
+		store32(ring, 16, svsm_cfg.migrate_policy.flags);
+		out_used = 20;
 		break;
 	case MIG_CMD_HELLO:
 		if ((arg != MIG_ROLE_SOURCE && arg != MIG_ROLE_DEST) ||
-		    (mig_phase() != MIG_PHASE_IDLE) || !plat_random(hello.nonce, MIG_NONCE_SIZE)) {
+		    (mig_phase() != MIG_PHASE_IDLE)) {
+			st = MIG_ST_BAD_COMMAND;
+			break;
+		}
+		hello.refused =
+			mig_policy_refuses_test_session(&svsm_cfg.migrate_policy, (uint32_t)arg);
+		if (hello.refused != NULL) {
+			hello.hello_made = false;
+			st = MIG_ST_POLICY;
+			break;
+		}
+		if (!plat_random(hello.nonce, MIG_NONCE_SIZE) ||
+		    !mig_policy_digest(&svsm_cfg.migrate_policy, hello.policy)) {
 			st = MIG_ST_BAD_COMMAND;
 			break;
 		}

@@ -26,6 +26,26 @@ struct launch_memory_map_entry {
 };
 _Static_assert(sizeof(struct launch_memory_map_entry) == 24, "IGVM MEMORY_MAP entry");
 
+/* The guest's migration policy, fixed at launch and so part of the launch digest (in the
+ * launch info of an IGVM file; in a measured page of the simulator's own launch). All zero:
+ * the guest never migrates. Checked by core/migrate/policy.c before any page moves. */
+#define LAUNCH_MIGRATE_OUT 0x1U	     /* the guest may leave this machine (Donjon a source) */
+#define LAUNCH_MIGRATE_IN 0x2U	     /* a guest may arrive (Donjon a destination) */
+#define LAUNCH_MIGRATE_TEST_KEY 0x4U /* sessions keyed by the pre-shared test key */
+/* The peer must attest the same launch digest as this SVSM's. */
+#define LAUNCH_MIGRATE_SAME_MEASUREMENT 0x8U
+#define LAUNCH_MIGRATE_FLAGS_KNOWN 0xFU
+#define LAUNCH_MIGRATE_MEASUREMENTS 4U
+#define LAUNCH_MEASUREMENT_SIZE 48U
+
+struct launch_migrate_policy {
+	uint32_t flags;		    /* LAUNCH_MIGRATE_ bits */
+	uint32_t measurement_count; /* peers' launch digests allowed besides SAME_MEASUREMENT */
+	uint64_t min_tcb;	    /* each byte of the peer's REPORTED_TCB at least this one's */
+	uint8_t measurements[LAUNCH_MIGRATE_MEASUREMENTS][LAUNCH_MEASUREMENT_SIZE];
+};
+_Static_assert(sizeof(struct launch_migrate_policy) == 208, "migration policy layout");
+
 struct launch_info {
 	uint32_t magic;
 	uint32_t version;
@@ -44,6 +64,8 @@ struct launch_info {
 	uint64_t guest_entry;
 	uint32_t guest_vmpl;
 	uint32_t reserved;
+	/* Zero in a file built without one: no migration. */
+	struct launch_migrate_policy migrate;
 };
 
 #endif

@@ -42,11 +42,13 @@
 
 enum mig_host_cmd {
 	/* ring out: u32 version, u32 largest record, u32 platform, u32 1 if a migration key
-	 * is set */
+	 * is set, u32 the launch policy's flags (LAUNCH_MIGRATE_*) */
 	MIG_CMD_QUERY = 0,
-	/* arg: MIG_ROLE_SOURCE or MIG_ROLE_DEST; ring out: this SVSM's hello (MIG_HELLO_SIZE) */
+	/* arg: MIG_ROLE_SOURCE or MIG_ROLE_DEST; ring out: this SVSM's hello (MIG_HELLO_SIZE).
+	 * MIG_ST_POLICY if the launch policy refuses the role or the test key. */
 	MIG_CMD_HELLO = 1,
-	/* ring in: the peer's hello; derives the session's keys. The source starts tracking
+	/* ring in: the peer's hello; MIG_ST_POLICY if its policy digest is not this guest's
+	 * (the guest keeps its policy). Derives the session's keys. The source starts tracking
 	 * (every page to send is dirty); the destination holds its guest's memory until
 	 * commit. */
 	MIG_CMD_PEER = 2,
@@ -76,6 +78,9 @@ enum mig_host_status {
 	MIG_ST_BAD_COMMAND = 2, /* unknown command, or not now (the engine's phase) */
 	MIG_ST_REFUSED = 3,	/* the engine refused (status's reason) and the session ended */
 	MIG_ST_NO_KEY = 4,	/* no migration key at launch */
+	/* The guest's launch policy refuses this session (STATUS gives the reason); nothing
+	 * began, the guest runs on as before. */
+	MIG_ST_POLICY = 5,
 };
 
 #define MIG_OUT_ROUND_END 0x1U
@@ -84,9 +89,11 @@ enum mig_host_status {
 #define MIG_OUT_COMMITTED 0x8U /* PUSH: the destination committed; REPLY: the source is done */
 #define MIG_OUT_RESUMED 0x10U  /* REPLY, CANCEL: the source's guest runs again */
 
-/* A hello: u32 "DJMH", u32 version, u32 role, u32 platform, 32-byte nonce. */
+/* A hello: u32 "DJMH", u32 version, u32 role, u32 platform, 32-byte nonce, the 48-byte
+ * digest of the guest's launch policy (core/migrate/policy.h). */
 #define MIG_HELLO_MAGIC 0x484d4a44U
-#define MIG_HELLO_SIZE 48U
+#define MIG_HELLO_SIZE 96U
+#define MIG_HELLO_POLICY 48U
 
 /* STATUS: u32 phase (a MIG_PHASE_ value), u32 round, u64 records sent or taken, u64 page
  * records, u64 bytes, u64 dirty pages now, u64 page records of the round, u64 of the

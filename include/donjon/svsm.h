@@ -3,6 +3,7 @@
 #define DONJON_SVSM_H
 
 #include <donjon/bytes.h>
+#include <donjon/launch.h>
 #include <donjon/snp.h>
 #include <donjon/types.h>
 #include <donjon/vmsa.h>
@@ -41,6 +42,8 @@ struct svsm_boot {
 	/* A pre-shared key for migration sessions (a test key: stage 1), if key_set. */
 	uint8_t migrate_key[32];
 	bool migrate_key_set;
+	/* The guest's migration policy as the launch measured it (zero: never migrates). */
+	struct launch_migrate_policy migrate_policy;
 };
 
 struct svsm_regs {

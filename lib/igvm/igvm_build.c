@@ -196,7 +196,8 @@ static void native_context(uint8_t *c, uint64_t entry)
 	store64(c, IGVM_NATIVE_CR0, 0x31);
 }
 
-static void launch_info(uint8_t *page, uint64_t guest_size, uint64_t guest_entry)
+static void launch_info(uint8_t *page, uint64_t guest_size, uint64_t guest_entry,
+			const struct launch_migrate_policy *migrate)
 {
 	struct launch_info li = {
 		.magic = LAUNCH_INFO_MAGIC,
@@ -215,6 +216,7 @@ static void launch_info(uint8_t *page, uint64_t guest_size, uint64_t guest_entry
 		.guest_image_size = guest_size,
 		.guest_entry = guest_entry,
 		.guest_vmpl = BUILD_GUEST_VMPL,
+		.migrate = *migrate,
 	};
 
 	memset(page, 0, IGVM_PAGE);
@@ -267,14 +269,14 @@ static bool headers(struct igvm_writer *w, const struct build_opts *o, const str
 	       igvm_writer_add(w, IGVM_VHT_REQUIRED_MEMORY, &rm, sizeof(rm));
 }
 
-static bool body(struct igvm_writer *w, const struct parts *p)
+static bool body(struct igvm_writer *w, const struct build_opts *o, const struct parts *p)
 {
 	static const uint8_t zeros[IGVM_PAGE];
 	uint8_t info[IGVM_PAGE];
 	uint64_t kstart = 0x100000U;
 	size_t guest_pages = (p->guest_len + IGVM_PAGE - 1U) & ~(size_t)(IGVM_PAGE - 1U);
 
-	launch_info(info, guest_pages, BUILD_GUEST_IMAGE);
+	launch_info(info, guest_pages, BUILD_GUEST_IMAGE, &o->migrate);
 	bool ok = pages(w, kstart, p->all, p->k.image + kstart,
 			((p->k.end + IGVM_PAGE - 1U) & ~(uint64_t)(IGVM_PAGE - 1U)) - kstart) &&
 		  page(w, BUILD_LAUNCH_INFO, p->all, IGVM_PAGE_DATA_NORMAL, info, IGVM_PAGE);
@@ -320,7 +322,7 @@ static bool emit(const struct build_opts *o, const struct parts *p, const uint8_
 		 uint8_t **out, size_t *out_len)
 {
 	struct igvm_writer *w = igvm_writer_new();
-	bool ok = w != NULL && headers(w, o, p) && body(w, p) && contexts(w, o, p, id_block) &&
+	bool ok = w != NULL && headers(w, o, p) && body(w, o, p) && contexts(w, o, p, id_block) &&
 		  igvm_writer_finish(w, o->native ? 2U : 1U, out, out_len);
 
 	igvm_writer_free(w);

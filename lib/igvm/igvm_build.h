@@ -3,6 +3,8 @@
 #ifndef TOOLS_IGVM_IGVM_BUILD_H
 #define TOOLS_IGVM_IGVM_BUILD_H
 
+#include <donjon/launch.h>
+
 #include "igvm_measure.h"
 
 /* The launch layout (Donjon's range is [0, 16 MiB), the guest's starts there; the guest
@@ -35,6 +37,7 @@ struct build_opts {
 	unsigned id_vcpus;	       /* the vCPU count the ID block's digest is for */
 	uint32_t vcpu_sig;
 	struct id_block_input id;
+	struct launch_migrate_policy migrate; /* in the launch info; zero: never migrates */
 };
 
 /* The file (malloc'd) or false with a message in why. */

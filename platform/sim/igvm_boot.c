@@ -231,6 +231,7 @@ static bool svsm_start(struct sim_machine *m, const uint8_t *bsp_vmsa, uint64_t 
 					 .caa = b.vcpus[0].caa,
 					 .runnable = true };
 	sim_boot_migrate_key(&b);
+	b.migrate_policy = li.migrate;
 	return svsm_init(&b) || fail(err, errlen, "Donjon's core refused the launch layout");
 }
 

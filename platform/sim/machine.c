@@ -115,6 +115,18 @@ void sim_set_migrate_key(const uint8_t key[32])
 	migrate_key_set = true;
 }
 
+static struct launch_migrate_policy migrate_policy;
+static bool migrate_policy_set;
+
+void sim_set_migrate_policy(const struct launch_migrate_policy *p)
+{
+	static const struct launch_migrate_policy none;
+
+	/* No policy is a ZERO page, whose bytes are the same: one launch digest for both. */
+	migrate_policy = *p;
+	migrate_policy_set = memcmp(p, &none, sizeof(none)) != 0;
+}
+
 void sim_boot_migrate_key(struct svsm_boot *b)
 {
 	memcpy(b->migrate_key, migrate_key, sizeof(b->migrate_key));
@@ -261,22 +273,28 @@ const char *sim_vcpu_call(struct sim_machine *m, unsigned apic_id, struct svsm_r
 	return NULL;
 }
 
-/* The launch: the PSP measures and validates the SVSM range (ZERO pages, then the
- * SECRETS and CPUID pages) and the guest's launch pages, then the startup VMSAs. */
+/* The launch: the PSP measures and validates the SVSM range (ZERO pages, the SECRETS and
+ * CPUID pages, the migration policy's page when one is set) and the guest's launch pages,
+ * then the startup VMSAs. */
 static void launch(struct sim_machine *m, struct svsm_boot *boot)
 {
 	for (uint64_t p = SIM_SVSM_BASE; p < SIM_SVSM_BASE + SIM_SVSM_SIZE; p += PAGE_SIZE) {
 		enum snp_page_type type = SNP_PAGE_ZERO;
+		const uint8_t *contents = NULL;
 
 		if (p == SIM_SECRETS) {
 			type = SNP_PAGE_SECRETS;
 			psp_fill_secrets(&m->psp, m->mem + p);
 		} else if (p == SIM_CPUID) {
 			type = SNP_PAGE_CPUID;
+		} else if (p == SIM_POLICY && migrate_policy_set) {
+			type = SNP_PAGE_NORMAL;
+			memcpy(m->mem + p, &migrate_policy, sizeof(migrate_policy));
+			contents = m->mem + p;
 		} else if (p >= SIM_VMSA_BASE && p < SIM_VMSA_BASE + m->vcpu_count * PAGE_SIZE) {
 			continue;
 		}
-		psp_launch_update(&m->psp, type, p, NULL);
+		psp_launch_update(&m->psp, type, p, contents);
 		rmp_at(m, p)->validated = true;
 	}
 	uint64_t guest_pages[1 + SVSM_MAX_VCPUS];
@@ -345,6 +363,8 @@ static bool boot(struct sim_machine *m, char *err, size_t errlen)
 	m->svsm_size = SIM_SVSM_SIZE;
 	sim_boot_migrate_key(&b);
 	launch(m, &b);
+	/* What the launch measured at SIM_POLICY (zero when it was a ZERO page). */
+	memcpy(&b.migrate_policy, m->mem + SIM_POLICY, sizeof(b.migrate_policy));
 	if (!svsm_init(&b)) {
 		(void)snprintf(err, errlen, "the SVSM core refused the launch layout");
 		return false;

@@ -27,6 +27,8 @@
 #define SIM_SECRETS (SIM_SVSM_BASE + 0x0000ULL)
 #define SIM_CPUID (SIM_SVSM_BASE + 0x1000ULL)
 #define SIM_VMSA_BASE (SIM_SVSM_BASE + 0x2000ULL) /* startup VMSA i at +i * 4K */
+/* The migration policy: a NORMAL page when one is set, a ZERO page (no migration) if not. */
+#define SIM_POLICY (SIM_VMSA_BASE + SVSM_MAX_VCPUS * 0x1000ULL)
 #define SIM_GUEST_VMPL 2U
 #define SIM_SEV_FEATURES SEV_FEATURE_SNP_ACTIVE
 
@@ -99,6 +101,9 @@ const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, con
 /* The migration key the next launches give Donjon (stage 1: a pre-shared test key). */
 void sim_set_migrate_key(const uint8_t key[32]);
 void sim_boot_migrate_key(struct svsm_boot *b);
+/* The migration policy of the next launches that are not from an IGVM file (whose launch
+ * info carries its own): the launch measures it in the page at SIM_POLICY. */
+void sim_set_migrate_policy(const struct launch_migrate_policy *p);
 /* True if a vCPU of the guest can run (the host has a VMSA for it with EFER.SVME set):
  * only then can the guest touch its memory. */
 bool sim_guest_running(struct sim_machine *m);

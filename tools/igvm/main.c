@@ -16,6 +16,7 @@
 #include "igvm_build.h"
 #include "igvm_file.h"
 #include "igvm_measure.h"
+#include "igvm_policy.h"
 
 /* Read and parse path: 0, or the exit code after saying why not (2: cannot read,
  * 1: not a valid file). *buf is then freed. */
@@ -202,6 +203,9 @@ static int usage(void)
 		"  --author-key PEM    and sign the ID key with this P-384 author key\n"
 		"  --id-vcpus N        the vCPU count the ID block's digest is for (default 1)\n"
 		"  --family-id HEX32 --image-id HEX32 --guest-svn N   ID block fields\n"
+		"  --migrate-policy LIST  the guest's migration policy in the launch info: none\n"
+		"                      (default), out, in, test-key, same-measurement,\n"
+		"                      measurement=HEX96 (up to 4), min-tcb=HEX\n"
 		"measure options:\n"
 		"  --vcpus N           vCPUs the host launches (QEMU -smp; default 1)\n"
 		"  --sev-features HEX  the SEV features KVM applies (default: the file's VMSA)\n"
@@ -257,6 +261,13 @@ static int build(int argc, char **argv)
 			ok = parse_hex_bytes(arg, o.id.family_id, sizeof(o.id.family_id));
 		} else if (strcmp(opt, "--image-id") == 0) {
 			ok = parse_hex_bytes(arg, o.id.image_id, sizeof(o.id.image_id));
+		} else if (strcmp(opt, "--migrate-policy") == 0) {
+			char why[160];
+
+			ok = igvm_migrate_policy_parse(arg, &o.migrate, why, sizeof(why));
+			if (!ok) {
+				(void)fprintf(stderr, "donjon-igvm build: %s\n", why);
+			}
 		} else if (strcmp(opt, "--guest-svn") == 0) {
 			ok = parse_u64(arg, 10, UINT32_MAX, &v);
 			o.id.guest_svn = (uint32_t)v;

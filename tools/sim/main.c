@@ -10,6 +10,7 @@
 #include <donjon/svsm_abi.h>
 
 #include "igvm_file.h"
+#include "igvm_policy.h"
 #include "machine.h"
 #include "migrate.h"
 
@@ -766,12 +767,15 @@ static void usage(FILE *out)
 	(void)fprintf(
 		out,
 		"usage: donjon-sim [--mem SIZE] [--vcpus N] [--migrate-key HEX] [--incoming PATH]\n"
-		"                  [-s FILE] [-q] [FILE.igvm]\n"
+		"                  [--migrate-policy LIST] [-s FILE] [-q] [FILE.igvm]\n"
 		"  FILE.igvm    launch from this IGVM file as QEMU and KVM would (without it:\n"
 		"               the built-in layout, Donjon's range measured as zero pages)\n"
 		"  --mem SIZE   guest memory in bytes, K/M/G suffix allowed (default 256M)\n"
 		"  --vcpus N    vCPUs, 1 to %u (default 1)\n"
 		"  --migrate-key HEX  a 32-byte pre-shared migration key (test key, stage 1)\n"
+		"  --migrate-policy LIST  the guest's migration policy, measured at launch (not\n"
+		"               with FILE.igvm, which carries its own): none (default), out, in,\n"
+		"               test-key, same-measurement, measurement=HEX96, min-tcb=HEX\n"
 		"  --incoming PATH    first be a migration's destination: listen on the Unix\n"
 		"               socket PATH and take one migration, then read commands\n"
 		"  -s FILE      read commands from FILE instead of stdin\n"
@@ -787,6 +791,7 @@ int main(int argc, char **argv)
 		{ "vcpus", required_argument, NULL, 'v' },
 		{ "migrate-key", required_argument, NULL, 'k' },
 		{ "incoming", required_argument, NULL, 'i' },
+		{ "migrate-policy", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -794,6 +799,7 @@ int main(int argc, char **argv)
 	uint64_t vcpus = 1;
 	const char *script = NULL;
 	const char *incoming = NULL;
+	bool policy_given = false;
 	uint8_t key[32];
 	char err[256];
 	int c = 0;
@@ -830,6 +836,17 @@ int main(int argc, char **argv)
 		case 'i':
 			incoming = optarg;
 			break;
+		case 'p': {
+			struct launch_migrate_policy policy;
+
+			if (!igvm_migrate_policy_parse(optarg, &policy, err, sizeof(err))) {
+				(void)fprintf(stderr, "donjon-sim: %s\n", err);
+				return 2;
+			}
+			sim_set_migrate_policy(&policy);
+			policy_given = true;
+			break;
+		}
 		case 's':
 			script = optarg;
 			break;
@@ -846,6 +863,12 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 < argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (optind < argc && policy_given) {
+		(void)fputs("donjon-sim: --migrate-policy is for the built-in launch; an IGVM file "
+			    "carries its own (donjon-igvm build --migrate-policy)\n",
+			    stderr);
 		return 2;
 	}
 	if (optind < argc) {

@@ -182,12 +182,29 @@ static bool send_records(struct host *h, uint32_t used)
 	return true;
 }
 
+/* Why the SVSM refused, for *err: the launch policy's reason, or what the status means. */
+static const char *refusal(struct host *h, uint32_t st, const char *otherwise)
+{
+	static char why[200];
+	struct status s;
+
+	if (st != MIG_ST_POLICY) {
+		return otherwise;
+	}
+	status(h, &s);
+	(void)snprintf(why, sizeof(why), "the SVSM refused: %s", s.why);
+	return why;
+}
+
 static bool hello_exchange(struct host *h, uint32_t role, const char **err)
 {
 	uint32_t len = 0;
+	uint32_t st = request(h, MIG_CMD_HELLO, role, 0);
 
-	if (request(h, MIG_CMD_HELLO, role, 0) != MIG_ST_OK) {
-		*err = "the SVSM made no hello (no migration key, or a session already ran)";
+	if (st != MIG_ST_OK) {
+		*err = refusal(
+			h, st,
+			"the SVSM made no hello (no migration key, or a session already ran)");
 		return false;
 	}
 	if (!send_frame(h->fd, ring(h), out_used(h)) || !recv_frame(h->fd, frame, &len) ||
@@ -196,8 +213,9 @@ static bool hello_exchange(struct host *h, uint32_t role, const char **err)
 		return false;
 	}
 	memcpy(ring(h), frame, len);
-	if (request(h, MIG_CMD_PEER, 0, len) != MIG_ST_OK) {
-		*err = "the SVSM refused the session";
+	st = request(h, MIG_CMD_PEER, 0, len);
+	if (st != MIG_ST_OK) {
+		*err = refusal(h, st, "the SVSM refused the session");
 		return false;
 	}
 	return true;
