@@ -1,9 +1,11 @@
 /* The host's migration mailbox (include/donjon/migrate_host.h): checked, copied in, and
- * turned into calls of the engine. The stage-1 key schedule lives here too: both hellos'
- * nonces and the launch's pre-shared key (keys.h). */
+ * turned into calls of the engine. The sessions' keys come from here too: both hellos'
+ * nonces and either the launch's pre-shared test key or the attested ECDH secret
+ * (attested.h), after the launch policy (policy.h) allowed the session. */
 #include <donjon/bytes.h>
 #include <donjon/platform.h>
 
+#include "migrate/attested.h"
 #include "migrate/engine.h"
 #include "migrate/policy.h"
 #include "svsm_internal.h"
@@ -11,9 +13,10 @@
 static struct {
 	bool hello_made;
 	uint32_t role;
-	uint8_t nonce[MIG_NONCE_SIZE];
-	uint8_t policy[MIG_POLICY_DIGEST_SIZE];
-	const char *refused; /* the policy's last refusal, for STATUS */
+	uint32_t mode;
+	uint8_t own[MIG_HELLO_SIZE];  /* this SVSM's hello */
+	uint8_t peer[MIG_HELLO_SIZE]; /* the copy of the peer's */
+	const char *refused;	      /* the policy's last refusal, for STATUS */
 } hello;
 
 /* The ring as the host described it: 4 KiB aligned, shared, within the limits. */
@@ -29,21 +32,70 @@ static uint8_t *ring_of(const uint8_t *mb, uint32_t *size)
 	return plat_map_shared(gpa_init(gpa), *size);
 }
 
-static void hello_make(uint8_t *out, uint32_t role, const uint8_t nonce[MIG_NONCE_SIZE])
+/* HELLO: arg is the role and the mode. */
+static uint32_t hello_make(uint64_t arg, uint8_t *ring, uint32_t *out_used)
 {
-	store32(out, 0, MIG_HELLO_MAGIC);
-	store32(out, 4, MIG_HOST_VERSION);
-	store32(out, 8, role);
-	store32(out, 12, MIG_PLATFORM_SIM);
-	__builtin_memcpy(out + 16, nonce, MIG_NONCE_SIZE);
-	__builtin_memcpy(out + MIG_HELLO_POLICY, hello.policy, MIG_POLICY_DIGEST_SIZE);
+	uint32_t role = (uint32_t)(arg & ~(uint64_t)MIG_HELLO_ATTESTED);
+	uint32_t mode = (arg & MIG_HELLO_ATTESTED) != 0U ? MIG_MODE_ATTESTED : MIG_MODE_TEST_KEY;
+	uint8_t *h = hello.own;
+
+	if ((role != MIG_ROLE_SOURCE && role != MIG_ROLE_DEST) || mig_phase() != MIG_PHASE_IDLE) {
+		return MIG_ST_BAD_COMMAND;
+	}
+	hello.hello_made = false;
+	mig_attest_forget();
+	hello.refused = mig_policy_refuses(&svsm_cfg.migrate_policy, role, mode);
+	if (hello.refused == NULL && mode == MIG_MODE_TEST_KEY && !svsm_cfg.migrate_key_set) {
+		hello.refused = "no test key was given at launch";
+	}
+	if (hello.refused != NULL) {
+		return MIG_ST_POLICY;
+	}
+	__builtin_memset(h, 0, MIG_HELLO_SIZE);
+	store32(h, 0, MIG_HELLO_MAGIC);
+	store32(h, 4, MIG_HOST_VERSION);
+	store32(h, 8, role);
+	store32(h, 12, MIG_PLATFORM_SIM);
+	store32(h, MIG_HELLO_MODE, mode);
+	if (!plat_random(h + 16, MIG_NONCE_SIZE) ||
+	    !mig_policy_digest(&svsm_cfg.migrate_policy, h + MIG_HELLO_POLICY)) {
+		return MIG_ST_BAD_COMMAND;
+	}
+	if (mode == MIG_MODE_ATTESTED && (hello.refused = mig_attest_hello(h)) != NULL) {
+		return MIG_ST_REFUSED;
+	}
+	hello.role = role;
+	hello.mode = mode;
+	hello.hello_made = true;
+	__builtin_memcpy(ring, h, MIG_HELLO_SIZE);
+	*out_used = MIG_HELLO_SIZE;
+	return MIG_ST_OK;
 }
 
-/* The peer's hello (copied in): the session's keys from both nonces, both policy digests
- * and the test key. */
+/* A test-key session's secret is the launch's key; its transcript covers both nonces and
+ * the policy both sides checked they share. */
+static bool test_key_secret(const uint8_t *src_nonce, const uint8_t *dst_nonce,
+			    uint8_t secret[CRYPTO_P384_SCALAR_SIZE],
+			    uint8_t transcript[CRYPTO_SHA384_SIZE])
+{
+	const struct crypto_span parts[] = {
+		{ "donjon-migrate v1 test key", 26 },
+		{ src_nonce, MIG_NONCE_SIZE },
+		{ dst_nonce, MIG_NONCE_SIZE },
+		{ hello.own + MIG_HELLO_POLICY, MIG_POLICY_DIGEST_SIZE },
+	};
+
+	__builtin_memset(secret, 0, CRYPTO_P384_SCALAR_SIZE);
+	__builtin_memcpy(secret, svsm_cfg.migrate_key, sizeof(svsm_cfg.migrate_key));
+	return crypto_sha384(parts, 4, transcript);
+}
+
+/* The peer's hello: the policy's and, in attested mode, the evidence's verdict, then the
+ * session's keys. Nothing begins unless all of it holds. */
 static uint32_t peer(const uint8_t *ring, uint32_t used)
 {
-	uint8_t peer_hello[MIG_HELLO_SIZE];
+	const uint8_t *p = hello.peer;
+	uint8_t secret[CRYPTO_P384_SCALAR_SIZE];
 	uint8_t transcript[CRYPTO_SHA384_SIZE];
 	struct mig_keys s2d, d2s;
 	bool source = hello.role == MIG_ROLE_SOURCE;
@@ -51,39 +103,41 @@ static uint32_t peer(const uint8_t *ring, uint32_t used)
 	if (!hello.hello_made || used != MIG_HELLO_SIZE) {
 		return MIG_ST_BAD_COMMAND;
 	}
-	__builtin_memcpy(peer_hello, ring, sizeof(peer_hello));
-	if (load32(peer_hello, 0) != MIG_HELLO_MAGIC || load32(peer_hello, 4) != MIG_HOST_VERSION ||
-	    load32(peer_hello, 8) != (source ? MIG_ROLE_DEST : MIG_ROLE_SOURCE) ||
-	    load32(peer_hello, 12) != MIG_PLATFORM_SIM) {
+	hello.hello_made = false;
+	__builtin_memcpy(hello.peer, ring, MIG_HELLO_SIZE);
+	if (load32(p, 0) != MIG_HELLO_MAGIC || load32(p, 4) != MIG_HOST_VERSION ||
+	    load32(p, 8) != (source ? MIG_ROLE_DEST : MIG_ROLE_SOURCE) ||
+	    load32(p, 12) != MIG_PLATFORM_SIM || load32(p, MIG_HELLO_MODE) != hello.mode) {
+		mig_attest_forget();
 		return MIG_ST_REFUSED;
 	}
-	if (__builtin_memcmp(peer_hello + MIG_HELLO_POLICY, hello.policy, MIG_POLICY_DIGEST_SIZE) !=
-	    0) {
-		hello.hello_made = false;
+	if (__builtin_memcmp(p + MIG_HELLO_POLICY, hello.own + MIG_HELLO_POLICY,
+			     MIG_POLICY_DIGEST_SIZE) != 0) {
+		mig_attest_forget();
 		hello.refused = "the peer's launch policy is not this guest's";
 		return MIG_ST_POLICY;
 	}
-	const uint8_t *src_nonce = source ? hello.nonce : peer_hello + 16;
-	const uint8_t *dst_nonce = source ? peer_hello + 16 : hello.nonce;
-	const struct crypto_span parts[] = {
-		{ "donjon-migrate v1 test key", 26 },
-		{ src_nonce, MIG_NONCE_SIZE },
-		{ dst_nonce, MIG_NONCE_SIZE },
-		{ hello.policy, MIG_POLICY_DIGEST_SIZE },
-	};
+	const uint8_t *src_nonce = source ? hello.own + 16 : p + 16;
+	const uint8_t *dst_nonce = source ? p + 16 : hello.own + 16;
 
-	/* The transcript of a pre-shared-key session: both nonces and the policy both
-	 * sides checked they share. */
-	if (!crypto_sha384(parts, 4, transcript) ||
-	    !mig_keys_derive(svsm_cfg.migrate_key, sizeof(svsm_cfg.migrate_key), src_nonce,
-			     dst_nonce, transcript, MIG_PLATFORM_SIM, &s2d, &d2s)) {
+	if (hello.mode == MIG_MODE_ATTESTED) {
+		hello.refused =
+			mig_attest_peer(p, source, &svsm_cfg.migrate_policy, secret, transcript);
+		if (hello.refused != NULL) {
+			return MIG_ST_POLICY;
+		}
+	} else if (!test_key_secret(src_nonce, dst_nonce, secret, transcript)) {
 		return MIG_ST_REFUSED;
 	}
-	bool ok = source ? mig_src_begin(&s2d, &d2s) : mig_dst_begin(&s2d, &d2s);
+	bool ok = mig_keys_derive(secret,
+				  hello.mode == MIG_MODE_ATTESTED ? sizeof(secret)
+								  : sizeof(svsm_cfg.migrate_key),
+				  src_nonce, dst_nonce, transcript, MIG_PLATFORM_SIM, &s2d, &d2s);
 
+	crypto_wipe(secret, sizeof(secret));
+	ok = ok && (source ? mig_src_begin(&s2d, &d2s) : mig_dst_begin(&s2d, &d2s));
 	crypto_wipe(&s2d, sizeof(s2d));
 	crypto_wipe(&d2s, sizeof(d2s));
-	hello.hello_made = false;
 	return ok ? MIG_ST_OK : MIG_ST_REFUSED;
 }
 
@@ -126,9 +180,6 @@ static uint32_t run(uint8_t *mb)
 	    (ring = ring_of(mb, &size)) == NULL || used > size) {
 		return MIG_ST_BAD_MAILBOX;
 	}
-	if (!svsm_cfg.migrate_key_set) {
-		return MIG_ST_NO_KEY;
-	}
 	uint32_t cmd = load32(mb, MIG_MB_CMD);
 	uint64_t arg = load64(mb, MIG_MB_ARG);
 	uint32_t out_used = 0;
@@ -138,32 +189,12 @@ static uint32_t run(uint8_t *mb)
 		store32(ring, 0, MIG_HOST_VERSION);
 		store32(ring, 4, MIG_MAX_RECORD);
 		store32(ring, 8, MIG_PLATFORM_SIM);
-		store32(ring, 12, 1);
+		store32(ring, 12, svsm_cfg.migrate_key_set ? 1U : 0U);
 		store32(ring, 16, svsm_cfg.migrate_policy.flags);
 		out_used = 20;
 		break;
 	case MIG_CMD_HELLO:
-		if ((arg != MIG_ROLE_SOURCE && arg != MIG_ROLE_DEST) ||
-		    (mig_phase() != MIG_PHASE_IDLE)) {
-			st = MIG_ST_BAD_COMMAND;
-			break;
-		}
-		hello.refused =
-			mig_policy_refuses_test_session(&svsm_cfg.migrate_policy, (uint32_t)arg);
-		if (hello.refused != NULL) {
-			hello.hello_made = false;
-			st = MIG_ST_POLICY;
-			break;
-		}
-		if (!plat_random(hello.nonce, MIG_NONCE_SIZE) ||
-		    !mig_policy_digest(&svsm_cfg.migrate_policy, hello.policy)) {
-			st = MIG_ST_BAD_COMMAND;
-			break;
-		}
-		hello.role = (uint32_t)arg;
-		hello.hello_made = true;
-		hello_make(ring, hello.role, hello.nonce);
-		out_used = MIG_HELLO_SIZE;
+		st = hello_make(arg, ring, &out_used);
 		break;
 	case MIG_CMD_PEER:
 		st = peer(ring, used);

@@ -44,11 +44,13 @@ enum mig_host_cmd {
 	/* ring out: u32 version, u32 largest record, u32 platform, u32 1 if a migration key
 	 * is set, u32 the launch policy's flags (LAUNCH_MIGRATE_*) */
 	MIG_CMD_QUERY = 0,
-	/* arg: MIG_ROLE_SOURCE or MIG_ROLE_DEST; ring out: this SVSM's hello (MIG_HELLO_SIZE).
-	 * MIG_ST_POLICY if the launch policy refuses the role or the test key. */
+	/* arg: MIG_ROLE_SOURCE or MIG_ROLE_DEST, with MIG_HELLO_ATTESTED for attested mode;
+	 * ring out: this SVSM's hello (MIG_HELLO_SIZE; in attested mode with its report).
+	 * MIG_ST_POLICY if the launch policy refuses the role or the mode. */
 	MIG_CMD_HELLO = 1,
 	/* ring in: the peer's hello; MIG_ST_POLICY if its policy digest is not this guest's
-	 * (the guest keeps its policy). Derives the session's keys. The source starts tracking
+	 * (the guest keeps its policy) or, in attested mode, its report does not verify or
+	 * the policy does not accept it. Derives the session's keys. The source starts tracking
 	 * (every page to send is dirty); the destination holds its guest's memory until
 	 * commit. */
 	MIG_CMD_PEER = 2,
@@ -77,7 +79,7 @@ enum mig_host_status {
 	MIG_ST_BAD_MAILBOX = 1, /* magic, version, reserved bytes, ring or sizes wrong */
 	MIG_ST_BAD_COMMAND = 2, /* unknown command, or not now (the engine's phase) */
 	MIG_ST_REFUSED = 3,	/* the engine refused (status's reason) and the session ended */
-	MIG_ST_NO_KEY = 4,	/* no migration key at launch */
+	/* 4 is not used (it was "no migration key": now a policy refusal of the mode) */
 	/* The guest's launch policy refuses this session (STATUS gives the reason); nothing
 	 * began, the guest runs on as before. */
 	MIG_ST_POLICY = 5,
@@ -89,11 +91,32 @@ enum mig_host_status {
 #define MIG_OUT_COMMITTED 0x8U /* PUSH: the destination committed; REPLY: the source is done */
 #define MIG_OUT_RESUMED 0x10U  /* REPLY, CANCEL: the source's guest runs again */
 
-/* A hello: u32 "DJMH", u32 version, u32 role, u32 platform, 32-byte nonce, the 48-byte
- * digest of the guest's launch policy (core/migrate/policy.h). */
+/* A hello (MIG_HELLO_SIZE bytes):
+ *    0  u32 "DJMH", u32 version, u32 role, u32 platform
+ *   16  32-byte nonce
+ *   48  the 48-byte digest of the guest's launch policy (core/migrate/policy.h)
+ *   96  u32 mode (MIG_MODE_*), u32 zero
+ *  104  the sender's ephemeral P-384 public key (97 bytes; attested mode), zero to 208
+ *  208  the sender's SNP attestation report at VMPL0 (1184 bytes; attested mode), whose
+ *       REPORT_DATA is SHA-512("donjon-migrate v1 hello" || the hello's bytes 0-207)
+ * 1392  CHIP_ID (64), 1456 the chip's public key (97), 1553 its endorsement (96,
+ *       include/donjon/chip_cert.h): the host's to fill in attested mode, as it would
+ *       attach the VCEK certificate; zero to the end.
+ * In test-key mode everything from 104 on is zero. */
 #define MIG_HELLO_MAGIC 0x484d4a44U
-#define MIG_HELLO_SIZE 96U
 #define MIG_HELLO_POLICY 48U
+#define MIG_HELLO_MODE 96U
+#define MIG_HELLO_PUB 104U
+#define MIG_HELLO_BOUND 208U /* the bytes REPORT_DATA binds */
+#define MIG_HELLO_REPORT 208U
+#define MIG_HELLO_CHIP_ID 1392U
+#define MIG_HELLO_CHIP_PUB 1456U
+#define MIG_HELLO_ENDORSEMENT 1553U
+#define MIG_HELLO_SIZE 1656U
+#define MIG_MODE_TEST_KEY 1U /* keys from the launch's pre-shared test key */
+#define MIG_MODE_ATTESTED 2U /* ECDH P-384 bound to both SVSMs' attestation reports */
+/* HELLO's arg: the role, or'd with this for attested mode. */
+#define MIG_HELLO_ATTESTED 0x100U
 
 /* STATUS: u32 phase (a MIG_PHASE_ value), u32 round, u64 records sent or taken, u64 page
  * records, u64 bytes, u64 dirty pages now, u64 page records of the round, u64 of the

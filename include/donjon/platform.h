@@ -4,6 +4,7 @@
 #ifndef DONJON_PLATFORM_H
 #define DONJON_PLATFORM_H
 
+#include <donjon/crypto.h>
 #include <donjon/types.h>
 
 /* Results of PVALIDATE and RMPADJUST: EAX values, plus CF=1 and a fault. */
@@ -65,5 +66,9 @@ uint32_t plat_guest_request(const void *req, void *resp);
 
 /* Fill buf with entropy. Returns false if the platform has none to give. */
 bool plat_random(void *buf, size_t len);
+/* The public key of the manufacturer's root that chip keys chain to (include/donjon/
+ * chip_cert.h): on SEV-SNP hardware this would be AMD's ARK, fixed per product line and
+ * built into Donjon; on the simulated machines it is the model's root. */
+bool plat_chip_root(uint8_t pub[CRYPTO_P384_POINT_SIZE]);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include <donjon/chip_cert.h>
 #include <donjon/svsm_abi.h>
 
 bool psp_init(struct psp *psp, const char *chip_id_prefix)
@@ -25,6 +26,37 @@ bool psp_init(struct psp *psp, const char *chip_id_prefix)
 		psp->chip_id[i] = (uint8_t)chip_id_prefix[i];
 	}
 	return true;
+}
+
+/* The root's private scalar: SHA-384 of a fixed string (below the curve's order with
+ * probability 1 - 2^-190, and crypto_p384_public checks it). */
+static bool root_private(uint8_t priv[CRYPTO_P384_SCALAR_SIZE])
+{
+	static const char seed[] = "donjon model: the simulated manufacturer's root key, public";
+	struct crypto_span s = { seed, sizeof(seed) - 1U };
+
+	return crypto_sha384(&s, 1, priv);
+}
+
+bool psp_root_public(uint8_t pub[CRYPTO_P384_POINT_SIZE])
+{
+	uint8_t priv[CRYPTO_P384_SCALAR_SIZE];
+	bool ok = root_private(priv) && crypto_p384_public(priv, pub);
+
+	crypto_wipe(priv, sizeof(priv));
+	return ok;
+}
+
+bool psp_chip_endorsement(const struct psp *psp, uint8_t sig[CRYPTO_P384_SIG_SIZE])
+{
+	uint8_t priv[CRYPTO_P384_SCALAR_SIZE];
+	uint8_t digest[CRYPTO_SHA384_SIZE];
+	bool ok = root_private(priv) &&
+		  chip_endorsement_digest(psp->chip_id, psp->chip_pub, digest) &&
+		  crypto_ecdsa_p384_sign(priv, digest, sig);
+
+	crypto_wipe(priv, sizeof(priv));
+	return ok;
 }
 
 void psp_fini(struct psp *psp)

@@ -50,6 +50,13 @@ void psp_launch_update(struct psp *psp, enum snp_page_type type, uint64_t gpa, c
 /* The SECRETS page the PSP fills at launch (4 KiB). */
 void psp_fill_secrets(const struct psp *psp, uint8_t *page);
 
+/* The model's stand-in for AMD's certificate chain (ARK, ASK, VCEK): one root key of the
+ * simulated manufacturer, the same in every model (derived from a fixed string, so two
+ * simulators agree on it, and public: the model is no secret), which endorses each chip
+ * key as include/donjon/chip_cert.h says. */
+bool psp_root_public(uint8_t pub[CRYPTO_P384_POINT_SIZE]);
+bool psp_chip_endorsement(const struct psp *psp, uint8_t sig[CRYPTO_P384_SIG_SIZE]);
+
 /* Handle one SNP guest request: req and resp are 4 KiB message pages. Returns the
  * firmware status (SNP_FW_*); resp is written only on success. */
 uint32_t psp_guest_request(struct psp *psp, const uint8_t *req, uint8_t *resp);

@@ -536,6 +536,11 @@ uint32_t plat_guest_request(const void *req, void *resp)
 	return status;
 }
 
+bool plat_chip_root(uint8_t pub[CRYPTO_P384_POINT_SIZE])
+{
+	return psp_root_public(pub);
+}
+
 bool plat_random(void *buf, size_t len)
 {
 	uint8_t *out = buf;

@@ -127,6 +127,15 @@ void sim_set_migrate_policy(const struct launch_migrate_policy *p)
 	migrate_policy_set = memcmp(p, &none, sizeof(none)) != 0;
 }
 
+bool sim_chip_certificate(struct sim_machine *m, uint8_t chip_id[64],
+			  uint8_t chip_pub[CRYPTO_P384_POINT_SIZE],
+			  uint8_t endorsement[CRYPTO_P384_SIG_SIZE])
+{
+	memcpy(chip_id, m->psp.chip_id, sizeof(m->psp.chip_id));
+	memcpy(chip_pub, m->psp.chip_pub, sizeof(m->psp.chip_pub));
+	return psp_chip_endorsement(&m->psp, endorsement);
+}
+
 void sim_boot_migrate_key(struct svsm_boot *b)
 {
 	memcpy(b->migrate_key, migrate_key, sizeof(b->migrate_key));

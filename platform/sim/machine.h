@@ -104,6 +104,11 @@ void sim_boot_migrate_key(struct svsm_boot *b);
 /* The migration policy of the next launches that are not from an IGVM file (whose launch
  * info carries its own): the launch measures it in the page at SIM_POLICY. */
 void sim_set_migrate_policy(const struct launch_migrate_policy *p);
+/* The chip's certificate a host would fetch for it: CHIP_ID, the chip key, and the
+ * model root's endorsement of both (include/donjon/chip_cert.h). */
+bool sim_chip_certificate(struct sim_machine *m, uint8_t chip_id[64],
+			  uint8_t chip_pub[CRYPTO_P384_POINT_SIZE],
+			  uint8_t endorsement[CRYPTO_P384_SIG_SIZE]);
 /* True if a vCPU of the guest can run (the host has a VMSA for it with EFER.SVME set):
  * only then can the guest touch its memory. */
 bool sim_guest_running(struct sim_machine *m);

@@ -73,6 +73,11 @@ bool plat_random(void *buf, size_t len)
 	return getrandom(buf, len, 0) == (ssize_t)len;
 }
 
+bool plat_chip_root(uint8_t pub[CRYPTO_P384_POINT_SIZE])
+{
+	return psp_root_public(pub);
+}
+
 uint32_t plat_guest_request(const void *req, void *resp)
 {
 	struct sim_machine *m = sim_current();

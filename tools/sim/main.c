@@ -767,7 +767,8 @@ static void usage(FILE *out)
 	(void)fprintf(
 		out,
 		"usage: donjon-sim [--mem SIZE] [--vcpus N] [--migrate-key HEX] [--incoming PATH]\n"
-		"                  [--migrate-policy LIST] [-s FILE] [-q] [FILE.igvm]\n"
+		"                  [--migrate-policy LIST] [--migrate-mode M] [-s FILE] [-q]\n"
+		"                  [FILE.igvm]\n"
 		"  FILE.igvm    launch from this IGVM file as QEMU and KVM would (without it:\n"
 		"               the built-in layout, Donjon's range measured as zero pages)\n"
 		"  --mem SIZE   guest memory in bytes, K/M/G suffix allowed (default 256M)\n"
@@ -776,6 +777,9 @@ static void usage(FILE *out)
 		"  --migrate-policy LIST  the guest's migration policy, measured at launch (not\n"
 		"               with FILE.igvm, which carries its own): none (default), out, in,\n"
 		"               test-key, same-measurement, measurement=HEX96, min-tcb=HEX\n"
+		"  --migrate-mode M   how the host keys a session: auto (default: the test key\n"
+		"               when the launch has one and its policy allows it), test-key,\n"
+		"               or attested (ECDH bound to both SVSMs' reports)\n"
 		"  --incoming PATH    first be a migration's destination: listen on the Unix\n"
 		"               socket PATH and take one migration, then read commands\n"
 		"  -s FILE      read commands from FILE instead of stdin\n"
@@ -792,6 +796,7 @@ int main(int argc, char **argv)
 		{ "migrate-key", required_argument, NULL, 'k' },
 		{ "incoming", required_argument, NULL, 'i' },
 		{ "migrate-policy", required_argument, NULL, 'p' },
+		{ "migrate-mode", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -835,6 +840,20 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			incoming = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "auto") == 0) {
+				sim_migrate_set_mode(SIM_MIGRATE_AUTO);
+			} else if (strcmp(optarg, "test-key") == 0) {
+				sim_migrate_set_mode(SIM_MIGRATE_TEST_KEY);
+			} else if (strcmp(optarg, "attested") == 0) {
+				sim_migrate_set_mode(SIM_MIGRATE_ATTESTED);
+			} else {
+				(void)fputs("donjon-sim: --migrate-mode wants auto, test-key or "
+					    "attested\n",
+					    stderr);
+				return 2;
+			}
 			break;
 		case 'p': {
 			struct launch_migrate_policy policy;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <donjon/bytes.h>
+#include <donjon/launch.h>
 #include <donjon/migrate_host.h>
 
 /* The mailbox page and the ring at the top of guest memory, made shared by the host. */
@@ -188,7 +189,7 @@ static const char *refusal(struct host *h, uint32_t st, const char *otherwise)
 	static char why[200];
 	struct status s;
 
-	if (st != MIG_ST_POLICY) {
+	if (st != MIG_ST_POLICY && st != MIG_ST_REFUSED) {
 		return otherwise;
 	}
 	status(h, &s);
@@ -196,15 +197,41 @@ static const char *refusal(struct host *h, uint32_t st, const char *otherwise)
 	return why;
 }
 
+static enum sim_migrate_mode session_mode = SIM_MIGRATE_AUTO;
+
+void sim_migrate_set_mode(enum sim_migrate_mode mode)
+{
+	session_mode = mode;
+}
+
+/* The mode the host asks for: as set, or (auto) the test key when the launch has one and
+ * its policy allows it, attested otherwise. */
+static bool attested_mode(struct host *h)
+{
+	if (session_mode != SIM_MIGRATE_AUTO) {
+		return session_mode == SIM_MIGRATE_ATTESTED;
+	}
+	if (request(h, MIG_CMD_QUERY, 0, 0) != MIG_ST_OK || out_used(h) < 20U) {
+		return true;
+	}
+	return load32(ring(h), 12) == 0U || (load32(ring(h), 16) & LAUNCH_MIGRATE_TEST_KEY) == 0U;
+}
+
 static bool hello_exchange(struct host *h, uint32_t role, const char **err)
 {
 	uint32_t len = 0;
-	uint32_t st = request(h, MIG_CMD_HELLO, role, 0);
+	bool attested = attested_mode(h);
+	uint32_t st = request(h, MIG_CMD_HELLO, role | (attested ? MIG_HELLO_ATTESTED : 0U), 0);
 
 	if (st != MIG_ST_OK) {
-		*err = refusal(
-			h, st,
-			"the SVSM made no hello (no migration key, or a session already ran)");
+		*err = refusal(h, st, "the SVSM made no hello (a session already ran)");
+		return false;
+	}
+	/* The host attaches the chip's certificate, as it would the VCEK's. */
+	if (attested &&
+	    !sim_chip_certificate(h->m, ring(h) + MIG_HELLO_CHIP_ID, ring(h) + MIG_HELLO_CHIP_PUB,
+				  ring(h) + MIG_HELLO_ENDORSEMENT)) {
+		*err = "the simulated PSP gave no chip certificate";
 		return false;
 	}
 	if (!send_frame(h->fd, ring(h), out_used(h)) || !recv_frame(h->fd, frame, &len) ||

@@ -6,6 +6,15 @@
 
 #include "machine.h"
 
+/* How sessions are keyed: auto (the test key when the launch has one and its policy
+ * allows it, attested otherwise), or as chosen (donjon-sim --migrate-mode). */
+enum sim_migrate_mode {
+	SIM_MIGRATE_AUTO,
+	SIM_MIGRATE_TEST_KEY,
+	SIM_MIGRATE_ATTESTED,
+};
+void sim_migrate_set_mode(enum sim_migrate_mode mode);
+
 /* Destination: listen on path, take one migration, print its outcome. */
 void sim_migrate_incoming(struct sim_machine *m, const char *path);
 /* Commands: migrate PATH ROUNDS [COUNTER DIRTYBASE DIRTYPAGES], migcancel, statehash. */
