@@ -42,7 +42,8 @@ TEST(migrate_policy_sessions_by_role_and_mode)
 
 TEST(migrate_policy_peer_by_digest_and_tcb)
 {
-	struct launch_migrate_policy p = { .flags = LAUNCH_MIGRATE_OUT, .measurement_count = 2,
+	struct launch_migrate_policy p = { .flags = LAUNCH_MIGRATE_OUT,
+					   .measurement_count = 2,
 					   .min_tcb = 0x2B00000000000307ULL };
 	uint8_t own[SNP_DIGEST_SIZE];
 	uint8_t report[SNP_REPORT_SIZE];
