@@ -409,7 +409,7 @@ void cmd_migrate(struct sim_machine *m, int argc, char **argv)
 		return;
 	}
 	bool stopped = false;
-	double t0 = now_s(), t_round = t0, downtime = 0;
+	double t0 = now_s(), t_round = t0, downtime = 0, first_round = 0;
 	uint64_t value = 0;
 
 	for (;;) {
@@ -454,6 +454,9 @@ void cmd_migrate(struct sim_machine *m, int argc, char **argv)
 				      (unsigned long long)s.dirty, rate,
 				      (unsigned long long)s.bytes,
 				      bw > 0 ? (double)s.dirty * 4096.0 / bw * 1e3 : 0.0);
+			if (s.round == 1U) {
+				first_round = t - t0;
+			}
 			t_round = t;
 			if (s.round >= rounds) {
 				if (request(&h, MIG_CMD_STOP, 0, 0) != MIG_ST_OK) {
@@ -470,8 +473,11 @@ void cmd_migrate(struct sim_machine *m, int argc, char **argv)
 	uint32_t len = 0;
 
 	status(&h, &s);
+	/* Downtime ends with the destination's reply: it has committed and runs the guest. */
+	bool replied = recv_frame(h.fd, frame, &len) && len <= RING_SIZE;
+
 	downtime = now_s() - downtime;
-	if (!recv_frame(h.fd, frame, &len) || len > RING_SIZE) {
+	if (!replied) {
 		printf("ERR no reply from the destination after FINAL: the guest stays stopped\n");
 		(void)close(h.fd);
 		return;
@@ -487,10 +493,11 @@ void cmd_migrate(struct sim_machine *m, int argc, char **argv)
 	} else if ((flags & MIG_OUT_COMMITTED) != 0U) {
 		printf("OK committed: %u rounds, %llu records, %llu page records, %llu write "
 		       "faults, "
-		       "counter %llu, %llu guest writes refused, downtime %.1f ms\n",
+		       "counter %llu, %llu guest writes refused, downtime %.1f ms, first round "
+		       "%.1f ms\n",
 		       s.round, (unsigned long long)s.records, (unsigned long long)s.pages,
 		       (unsigned long long)s.faults, (unsigned long long)value,
-		       (unsigned long long)refused, downtime * 1e3);
+		       (unsigned long long)refused, downtime * 1e3, first_round * 1e3);
 	} else {
 		printf("OK aborted by the destination: the guest runs here again\n");
 	}
