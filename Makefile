@@ -130,6 +130,12 @@ $(BUILD)/test-unit: $(call objs,san,$(CORE_SRC) $(SIM_SRC) $(UNIT_SRC) $(GUEST_W
 
 # libFuzzer needs clang, whatever CC is.
 FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(BUILD)/fuzz-migrate-import: $(CORE_SRC) $(SIM_SRC) tests/fuzz/fuzz_common.c \
+	tests/fuzz/fuzz_migrate_import.c
+	@mkdir -p $(dir $@)
+	$(say) CLANG $@
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/fuzz-request: $(CORE_SRC) $(SIM_SRC) tests/fuzz/fuzz_common.c tests/fuzz/fuzz_request.c
 	@mkdir -p $(dir $@)
 	$(say) CLANG $@
@@ -151,14 +157,15 @@ test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/donjon-sim $(BUILD)/donjon-sim-san \
 		$(BUILD)/test-unit $(BUILD)/test-unit-tsan $(BUILD)/test-core $(BUILD)/test-crypto \
 		$(BUILD)/fuzz-request $(BUILD)/fuzz-attest \
-		$(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate \
+		$(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate $(BUILD)/fuzz-migrate-import \
 		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm $(SERVICES_BIN)
 	@scripts/run-tests $(BUILD)
 
 check: deps
 	@scripts/check
 
-fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-attest $(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate
+fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-attest $(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate \
+	$(BUILD)/fuzz-migrate-import
 	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-attest-corpus $(BUILD)/fuzz-igvm-corpus \
 		$(BUILD)/fuzz-migrate-corpus
 	$(BUILD)/fuzz-request -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus
@@ -167,6 +174,10 @@ fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-attest $(BUILD)/fuzz-igvm $(BUILD
 	$(BUILD)/fuzz-igvm -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-igvm-corpus
 	$(BUILD)/fuzz-migrate -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(BUILD)/fuzz-migrate-corpus
+	@mkdir -p $(BUILD)/fuzz-migrate-import-corpus
+	@cp tests/fuzz/seeds/migrate-import/* $(BUILD)/fuzz-migrate-import-corpus/
+	$(BUILD)/fuzz-migrate-import -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(BUILD)/fuzz-migrate-import-corpus
 
 $(BUILD)/bench-measure: $(call objs,rel,$(IGVM_LIB_SRC)) tests/bench/bench_measure.c
 	$(say) CC $@

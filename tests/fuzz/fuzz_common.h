@@ -22,6 +22,11 @@ struct sim_machine *fuzz_machine(uint64_t mem, unsigned vcpus);
 /* The machine launched afresh (same PSP), for the next input; aborts if it cannot be. */
 void fuzz_relaunch(void);
 
+/* Aborts unless Donjon's range is as launched: its RMP entries, and its memory except
+ * the startup VMSAs' registers (or, if vmsas_imported, the startup VMSAs as a whole,
+ * which a migration's destination takes from the stream). */
+void fuzz_check_svsm_range(bool vmsas_imported);
+
 /* Aborts unless the invariants hold. Pages marked in host_touched (one byte per 4K page,
  * or NULL) were changed by the host behind Donjon's back: their tracking is not compared
  * with the RMP. */
