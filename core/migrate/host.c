@@ -90,6 +90,29 @@ static bool test_key_secret(const uint8_t *src_nonce, const uint8_t *dst_nonce,
 	return crypto_sha384(parts, 4, transcript);
 }
 
+/* The bytes of a hello that must be zero (migrate_host.h): the word after the mode, the
+ * padding after the public key and after the endorsement, and in test-key mode all from
+ * the public key on. */
+static bool hello_zeros_ok(const uint8_t *h, uint32_t mode)
+{
+	static const struct {
+		uint32_t from, to;
+	} zero[] = {
+		{ MIG_HELLO_MODE + 4U, MIG_HELLO_PUB },
+		{ MIG_HELLO_PUB + CRYPTO_P384_POINT_SIZE, MIG_HELLO_REPORT },
+		{ MIG_HELLO_ENDORSEMENT + CRYPTO_P384_SIG_SIZE, MIG_HELLO_SIZE },
+		{ MIG_HELLO_PUB, MIG_HELLO_SIZE },
+	};
+	uint8_t any = 0;
+
+	for (unsigned z = 0; z < (mode == MIG_MODE_TEST_KEY ? 4U : 3U); z++) {
+		for (uint32_t i = zero[z].from; i < zero[z].to; i++) {
+			any |= h[i];
+		}
+	}
+	return any == 0U;
+}
+
 /* The peer's hello: the policy's and, in attested mode, the evidence's verdict, then the
  * session's keys. Nothing begins unless all of it holds. */
 static uint32_t peer(const uint8_t *ring, uint32_t used)
@@ -107,8 +130,10 @@ static uint32_t peer(const uint8_t *ring, uint32_t used)
 	__builtin_memcpy(hello.peer, ring, MIG_HELLO_SIZE);
 	if (load32(p, 0) != MIG_HELLO_MAGIC || load32(p, 4) != MIG_HOST_VERSION ||
 	    load32(p, 8) != (source ? MIG_ROLE_DEST : MIG_ROLE_SOURCE) ||
-	    load32(p, 12) != MIG_PLATFORM_SIM || load32(p, MIG_HELLO_MODE) != hello.mode) {
+	    load32(p, 12) != MIG_PLATFORM_SIM || load32(p, MIG_HELLO_MODE) != hello.mode ||
+	    !hello_zeros_ok(p, hello.mode)) {
 		mig_attest_forget();
+		hello.refused = "the peer's hello is malformed";
 		return MIG_ST_REFUSED;
 	}
 	if (__builtin_memcmp(p + MIG_HELLO_POLICY, hello.own + MIG_HELLO_POLICY,
