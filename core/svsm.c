@@ -9,6 +9,7 @@
 #include "mm/deposit.h"
 #include "mm/pageops.h"
 #include "mm/pagestate.h"
+#include "services/vtpm.h"
 
 struct svsm_config svsm_cfg;
 struct spinlock svsm_lock = { ATOMIC_FLAG_INIT };
@@ -112,6 +113,7 @@ bool svsm_init(const struct svsm_boot *b)
 	__builtin_memcpy(svsm_cfg.migrate_key, b->migrate_key, sizeof(svsm_cfg.migrate_key));
 	svsm_stats = (struct svsm_stats){ 0 };
 	mig_reset();
+	vtpm_init();
 	pagestate_init(b->state, b->mem_size >> PAGE_SHIFT);
 	deposit_init((uint8_t *)b->state + pagestate_part(b->mem_size), b->mem_size >> PAGE_SHIFT);
 	pagestate_set_owner(b->svsm_base, b->svsm_size, PAGE_SVSM);

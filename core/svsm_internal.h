@@ -48,5 +48,6 @@ bool svsm_protocol_versions(uint64_t protocol, uint32_t *min, uint32_t *max);
 
 uint32_t core_protocol_call(struct svsm_call *call, uint32_t call_id);
 uint32_t attest_protocol_call(struct svsm_call *call, uint32_t call_id);
+uint32_t vtpm_protocol_call(struct svsm_call *call, uint32_t call_id);
 
 #endif

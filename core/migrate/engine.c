@@ -500,6 +500,9 @@ bool mig_dst_begin(const struct mig_keys *s2d, const struct mig_keys *d2s)
 	for (unsigned i = 0; i < SVSM_STATS_ATTEST_CALLS; i++) {
 		calls += svsm_stats.attest_calls[i];
 	}
+	for (unsigned i = 0; i < SVSM_STATS_VTPM_CALLS; i++) {
+		calls += svsm_stats.vtpm_calls[i];
+	}
 	/* A destination is freshly launched: its guest has never asked anything. */
 	if ((mig.phase != MIG_PHASE_IDLE && mig.phase != MIG_PHASE_HELLO) || calls != 0U) {
 		return false;

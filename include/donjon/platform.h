@@ -71,4 +71,28 @@ bool plat_random(void *buf, size_t len);
  * built into Donjon; on the simulated machines it is the model's root. */
 bool plat_chip_root(uint8_t pub[CRYPTO_P384_POINT_SIZE]);
 
+/* The services the platform may run for Donjon, each a program speaking
+ * include/donjon/service_channel.h (the simulator runs them as child processes). */
+enum svsm_service {
+	SVSM_SERVICE_VTPM = 0,
+	SVSM_SERVICE_COUNT,
+};
+
+/* True while the platform runs service s: it was configured and has not been stopped. */
+bool plat_service_running(enum svsm_service s);
+
+/* One exchange on service s's channel: send req (a whole request, header and payload,
+ * req_len bytes), then receive one response, header and payload, into resp: *resp_len
+ * bytes, at most resp_cap. The platform reads the response's length field to know where it
+ * ends and checks nothing else: every field is the caller's to check. False if the service
+ * is not running, or did not answer: it died, ran past its time budget, or sent a response
+ * longer than resp_cap or cut short; the platform has then stopped it for good and said
+ * why. */
+bool plat_service_exchange(enum svsm_service s, const void *req, size_t req_len, void *resp,
+			   size_t resp_cap, size_t *resp_len);
+
+/* Stop service s for good, because of what it sent (why: a short reason for the report).
+ * Nothing of it runs after this returns. */
+void plat_service_stop(enum svsm_service s, const char *why);
+
 #endif

@@ -131,6 +131,7 @@ bool svsm_write_fault(unsigned vmpl, gpa_t gpa);
  * the calls answered with an error, and what PVALIDATE and the vCPU calls changed. */
 #define SVSM_STATS_CORE_CALLS 8U
 #define SVSM_STATS_ATTEST_CALLS 2U
+#define SVSM_STATS_VTPM_CALLS 2U
 /* Failed calls by result: SVSM_ERR_INCOMPLETE + i, SVSM_ERR_CORE_BASE + i. */
 #define SVSM_STATS_ERRORS 8U
 #define SVSM_STATS_CORE_ERRORS 0x12U
@@ -138,6 +139,7 @@ bool svsm_write_fault(unsigned vmpl, gpa_t gpa);
 struct svsm_stats {
 	uint64_t core_calls[SVSM_STATS_CORE_CALLS]; /* by SVSM_CORE_* number */
 	uint64_t attest_calls[SVSM_STATS_ATTEST_CALLS];
+	uint64_t vtpm_calls[SVSM_STATS_VTPM_CALLS]; /* by SVSM_VTPM_* number */
 	uint64_t other_calls;		    /* a protocol or call number Donjon does not offer */
 	uint64_t failed_calls;		    /* answered with a result other than SVSM_SUCCESS */
 	uint64_t errors[SVSM_STATS_ERRORS]; /* of those, by result */

@@ -30,6 +30,22 @@
 #define SVSM_ATTEST_VERSION_MIN 1U
 #define SVSM_ATTEST_VERSION_MAX 1U
 
+#define SVSM_VTPM_QUERY 0U
+#define SVSM_VTPM_CMD 1U
+
+#define SVSM_VTPM_VERSION_MIN 1U
+#define SVSM_VTPM_VERSION_MAX 1U
+
+/* SVSM_VTPM_CMD's buffer (spec 58019 Tables 15-17; packed, little-endian; the TPM's own
+ * bytes inside are big-endian). Request: platform command (u32) at 0, locality (u8) at 4,
+ * the TPM command's size (u32) at 5, the command at 9. Response, in the same buffer:
+ * its size (u32) at 0, the TPM response at 4. The platform commands are the TCG
+ * simulator's; SVSM_VTPM_QUERY's RCX has bit n set for each one supported. */
+#define SVSM_VTPM_BUFFER_SIZE 4096U
+#define SVSM_VTPM_REQ_HEADER 9U
+#define SVSM_VTPM_RESP_HEADER 4U
+#define SVSM_VTPM_SEND_COMMAND 8U
+
 /* Result codes: 32-bit values, always written to RAX zero-extended (Linux compares all 64
  * bits). */
 #define SVSM_SUCCESS 0x00000000U

@@ -1,5 +1,6 @@
-/* The vTPM service: a TPM 2.0 (libtpms) behind the request channel of services/channel.h,
- * built as an ordinary static Linux program. Usage: vtpm --state DIR
+/* The vTPM service: a TPM 2.0 (libtpms) behind the request channel of
+ * include/donjon/service_channel.h, built as an ordinary static Linux program.
+ * Usage: vtpm --state DIR
  *
  * DIR holds the TPM's NV blobs as plain files named as libtpms names them ("permall" is the
  * only one a TPM 2.0 writes). With no "permall" in DIR, libtpms manufactures a new TPM at
@@ -38,7 +39,7 @@
 #include <libtpms/tpm_nvfilename.h>
 #include <openssl/crypto.h>
 
-#include "../channel.h"
+#include <donjon/service_channel.h>
 
 /* What fits the SVSM_VTPM_CMD page: the request's 9-byte header and the command. */
 #define VTPM_BUFFER_SIZE (4096U - 9U)

@@ -605,13 +605,15 @@ TEST(attest_unknown_calls_are_unsupported_calls)
 	sim_destroy(m);
 }
 
-/* Donjon's own table is empty: ATTEST_SERVICES's manifest is the bare header. */
+/* Donjon's own table lists the vTPM alone, and the machine of the unit tests runs no vTPM
+ * service: ATTEST_SERVICES's manifest is the bare header, and the vTPM's GUID is unknown. */
 TEST(attest_manifest_of_donjons_services)
 {
 	uint8_t buf[ATTEST_MANIFEST_MAX];
 	uint32_t len = 0;
 
-	EXPECT_EQ(attest_services.count, 0);
+	EXPECT_EQ(attest_services.count, 1);
+	EXPECT_MEM(attest_services.entries[0].guid, vtpm_guid, sizeof(vtpm_guid));
 	EXPECT_EQ(attest_manifest_services(&attest_services, buf, sizeof(buf), &len),
 		  ATTEST_MANIFEST_OK);
 	EXPECT_EQ(len, sizeof(empty_manifest));
@@ -623,29 +625,48 @@ TEST(attest_manifest_of_donjons_services)
 static const uint8_t blob_abc[] = { 'a', 'b', 'c' };
 static const uint8_t blob_z[] = { 'z' };
 
-static void manifest_abc(const uint8_t **data, uint32_t *len)
+static enum attest_service_data manifest_abc(const uint8_t **data, uint32_t *len)
 {
 	*data = blob_abc;
 	*len = sizeof(blob_abc);
+	return ATTEST_DATA_OK;
 }
 
-static void manifest_none(const uint8_t **data, uint32_t *len)
+static enum attest_service_data manifest_none(const uint8_t **data, uint32_t *len)
 {
 	*data = NULL;
 	*len = 0;
+	return ATTEST_DATA_OK;
 }
 
-static void manifest_z(const uint8_t **data, uint32_t *len)
+static enum attest_service_data manifest_absent(const uint8_t **data, uint32_t *len)
 {
 	*data = blob_z;
 	*len = sizeof(blob_z);
+	return ATTEST_DATA_ABSENT;
 }
 
-/* A table as the vTPM and later services will fill it: every entry listed with its
- * offset and length, a service without data too, the data in entry order. */
+static enum attest_service_data manifest_failed(const uint8_t **data, uint32_t *len)
+{
+	*data = blob_z;
+	*len = sizeof(blob_z);
+	return ATTEST_DATA_FAILED;
+}
+
+static enum attest_service_data manifest_z(const uint8_t **data, uint32_t *len)
+{
+	*data = blob_z;
+	*len = sizeof(blob_z);
+	return ATTEST_DATA_OK;
+}
+
+/* A table as the vTPM and later services will fill it: every entry the machine runs listed
+ * with its offset and length, a service without data too, the data in entry order; one
+ * it does not run is not listed. */
 TEST(attest_manifest_lists_every_service_of_a_table)
 {
 	static const struct attest_service entries[] = {
+		{ { 9 }, manifest_absent },
 		{ { 0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x33, 0x33, 0x44, 0x44, 0x55, 0x55, 0x55,
 		    0x55, 0x55, 0x55 },
 		  manifest_abc },
@@ -654,7 +675,7 @@ TEST(attest_manifest_lists_every_service_of_a_table)
 		  manifest_none },
 		{ { 1 }, manifest_z },
 	};
-	static const struct attest_service_table table = { entries, 3 };
+	static const struct attest_service_table table = { entries, 4 };
 	static const uint8_t want[] = {
 		/* header: GUID, length 24 + 3 * 24 + 3 + 0 + 1 = 100, 3 entries */
 		0xbb, 0x9e, 0x84, 0x63, 0x92, 0x3d, 0x70, 0x46, 0xa1, 0xff, 0x58, 0xf9, 0xc9, 0x4b,
@@ -686,17 +707,42 @@ TEST(attest_manifest_lists_every_service_of_a_table)
 
 	/* A single service's manifest is its data alone. */
 	len = 7;
-	EXPECT_EQ(attest_manifest_single(&table, entries[0].guid, buf, sizeof(buf), &len),
+	EXPECT_EQ(attest_manifest_single(&table, entries[1].guid, buf, sizeof(buf), &len),
 		  ATTEST_MANIFEST_OK);
 	EXPECT_EQ(len, 3);
 	EXPECT_MEM(buf, blob_abc, sizeof(blob_abc));
-	EXPECT_EQ(attest_manifest_single(&table, entries[1].guid, buf, sizeof(buf), &len),
+	EXPECT_EQ(attest_manifest_single(&table, entries[2].guid, buf, sizeof(buf), &len),
 		  ATTEST_MANIFEST_OK);
 	EXPECT_EQ(len, 0);
-	EXPECT_EQ(attest_manifest_single(&table, entries[0].guid, buf, 2, &len),
+	EXPECT_EQ(attest_manifest_single(&table, entries[1].guid, buf, 2, &len),
 		  ATTEST_MANIFEST_TOO_BIG);
+	EXPECT_EQ(attest_manifest_single(&table, entries[0].guid, buf, sizeof(buf), &len),
+		  ATTEST_MANIFEST_UNKNOWN_SERVICE);
 	uint8_t other[16] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
 
 	EXPECT_EQ(attest_manifest_single(&table, other, buf, sizeof(buf), &len),
 		  ATTEST_MANIFEST_UNKNOWN_SERVICE);
+}
+
+/* A service that runs but cannot give its data fails every manifest that would list it,
+ * and writes nothing. */
+TEST(attest_manifest_fails_for_a_failed_service)
+{
+	static const struct attest_service entries[] = {
+		{ { 1 }, manifest_abc },
+		{ { 2 }, manifest_failed },
+	};
+	static const struct attest_service_table table = { entries, 2 };
+	uint8_t buf[256];
+	uint32_t len = 7;
+
+	memset(buf, PATTERN, sizeof(buf));
+	EXPECT_EQ(attest_manifest_services(&table, buf, sizeof(buf), &len), ATTEST_MANIFEST_FAILED);
+	EXPECT_EQ(attest_manifest_single(&table, entries[1].guid, buf, sizeof(buf), &len),
+		  ATTEST_MANIFEST_FAILED);
+	EXPECT_EQ(len, 7);
+	EXPECT_EQ(buf[0], PATTERN);
+	EXPECT_EQ(attest_manifest_single(&table, entries[0].guid, buf, sizeof(buf), &len),
+		  ATTEST_MANIFEST_OK);
+	EXPECT_EQ(len, 3);
 }

@@ -13,6 +13,8 @@
 #include "igvm_policy.h"
 #include "machine.h"
 #include "migrate.h"
+#include "service.h"
+#include "tcti.h"
 
 #define MAX_IO 65536U
 /* writeq's values: one page, a whole PVALIDATE list of 510 entries with its header. */
@@ -681,6 +683,53 @@ static void cmd_report(int argc, char **argv)
 	printf("OK\n");
 }
 
+/* service: the vTPM service's state. */
+static void cmd_service(int argc)
+{
+	int pid = 0;
+	const char *state = sim_service_state(SVSM_SERVICE_VTPM, &pid);
+
+	if (argc != 1) {
+		printf("ERR usage: service\n");
+	} else if (state == NULL) {
+		printf("OK vtpm none\n");
+	} else if (state[0] == '\0') {
+		printf("OK vtpm running pid %d\n", pid);
+	} else {
+		printf("OK vtpm stopped: %s\n", state);
+	}
+}
+
+/* tcti PORT GPA [VCPU]: tpm2-tools' mssim endpoint, the guest's calls on VCPU (default 0)
+ * through its page at GPA. */
+static void cmd_tcti(int argc, char **argv)
+{
+	uint64_t port = 0;
+	uint64_t gpa = 0;
+	unsigned vcpu = 0;
+	uint16_t bound = 0;
+	const char *err = NULL;
+
+	if (argc < 3 || argc > 4 || parse_number(argv[1], &port) != NUMBER_OK ||
+	    port > UINT16_MAX || (argc == 4 && !parse_vcpu(argv[3], &vcpu))) {
+		printf("ERR usage: tcti PORT GPA [VCPU]\n");
+		return;
+	}
+	if (!parse_arg(argv[2], &gpa)) {
+		return;
+	}
+	if (!plat_service_running(SVSM_SERVICE_VTPM)) {
+		printf("ERR no vTPM service is running (--vtpm PATH)\n");
+		return;
+	}
+	err = sim_tcti_start(machine, (uint16_t)port, gpa_init(gpa), vcpu, &bound);
+	if (err != NULL) {
+		printf("ERR %s\n", err);
+		return;
+	}
+	printf("OK listening on 127.0.0.1 ports %u and %u\n", bound, bound + 1U);
+}
+
 /* Splits line into words, up to a word starting with '#': a comment to the end of the line.
  * At most max + 1 words are kept, so a command told more than max knows it got too many
  * and every argv[i] below the count is a word. */
@@ -749,6 +798,10 @@ static bool run_line(char *line, size_t len)
 		cmd_migcancel(machine, argc);
 	} else if (strcmp(cmd, "statehash") == 0) {
 		cmd_statehash(machine, argc);
+	} else if (strcmp(cmd, "service") == 0) {
+		cmd_service(argc);
+	} else if (strcmp(cmd, "tcti") == 0) {
+		cmd_tcti(argc, argv);
 	} else if (strcmp(cmd, "hidefaults") == 0 && argc == 1) {
 		machine->host_hides_faults = true;
 		printf("OK\n");
@@ -757,7 +810,7 @@ static bool run_line(char *line, size_t len)
 		print_excerpt(stdout, cmd);
 		printf(" (info, caa, write, read, writeq, readq, call, rmp, psc, apcreate, "
 		       "measurement, chipkey, report, attest, migrate, migcancel, statehash, "
-		       "hidefaults, quit)\n");
+		       "service, tcti, hidefaults, quit)\n");
 	}
 	return true;
 }
@@ -767,7 +820,8 @@ static void usage(FILE *out)
 	(void)fprintf(
 		out,
 		"usage: donjon-sim [--mem SIZE] [--vcpus N] [--migrate-key HEX] [--incoming PATH]\n"
-		"                  [--migrate-policy LIST] [--migrate-mode M] [-s FILE] [-q]\n"
+		"                  [--migrate-policy LIST] [--migrate-mode M] [--vtpm PATH]\n"
+		"                  [--vtpm-state DIR] [--service-budget MS] [-s FILE] [-q]\n"
 		"                  [FILE.igvm]\n"
 		"  FILE.igvm    launch from this IGVM file as QEMU and KVM would (without it:\n"
 		"               the built-in layout, Donjon's range measured as zero pages)\n"
@@ -782,10 +836,15 @@ static void usage(FILE *out)
 		"               or attested (ECDH bound to both SVSMs' reports)\n"
 		"  --incoming PATH    first be a migration's destination: listen on the Unix\n"
 		"               socket PATH and take one migration, then read commands\n"
+		"  --vtpm PATH  run the vTPM service PATH (build/services/vtpm) as a child\n"
+		"               process: the guest gets the vTPM protocol and a manifest entry\n"
+		"  --vtpm-state DIR   the vTPM's state directory (default: a new temporary one)\n"
+		"  --service-budget MS  stop a service that takes longer over one request\n"
+		"               (default %u)\n"
 		"  -s FILE      read commands from FILE instead of stdin\n"
 		"  -q           no log on stderr\n"
 		"Commands: see docs/sim-protocol.md\n",
-		SVSM_MAX_VCPUS);
+		SVSM_MAX_VCPUS, SIM_SERVICE_BUDGET_MS);
 }
 
 int main(int argc, char **argv)
@@ -797,6 +856,9 @@ int main(int argc, char **argv)
 		{ "incoming", required_argument, NULL, 'i' },
 		{ "migrate-policy", required_argument, NULL, 'p' },
 		{ "migrate-mode", required_argument, NULL, 'o' },
+		{ "vtpm", required_argument, NULL, 't' },
+		{ "vtpm-state", required_argument, NULL, 'd' },
+		{ "service-budget", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -805,6 +867,9 @@ int main(int argc, char **argv)
 	const char *script = NULL;
 	const char *incoming = NULL;
 	bool policy_given = false;
+	const char *vtpm = NULL;
+	const char *vtpm_state = NULL;
+	uint64_t budget = SIM_SERVICE_BUDGET_MS;
 	uint8_t key[32];
 	char err[256];
 	int c = 0;
@@ -866,6 +931,20 @@ int main(int argc, char **argv)
 			policy_given = true;
 			break;
 		}
+		case 't':
+			vtpm = optarg;
+			break;
+		case 'd':
+			vtpm_state = optarg;
+			break;
+		case 'b':
+			if (parse_number(optarg, &budget) != NUMBER_OK || budget == 0U ||
+			    budget > 3600000U) {
+				(void)fputs("donjon-sim: --service-budget wants 1 to 3600000 ms\n",
+					    stderr);
+				return 2;
+			}
+			break;
 		case 's':
 			script = optarg;
 			break;
@@ -890,6 +969,17 @@ int main(int argc, char **argv)
 			    stderr);
 		return 2;
 	}
+	if (vtpm_state != NULL && vtpm == NULL) {
+		(void)fputs("donjon-sim: --vtpm-state needs --vtpm\n", stderr);
+		return 2;
+	}
+	sim_service_set_budget((unsigned)budget);
+	/* Before the launch: Donjon's core finds its services running when it starts. */
+	if (vtpm != NULL &&
+	    !sim_service_start(SVSM_SERVICE_VTPM, vtpm, vtpm_state, err, sizeof(err))) {
+		(void)fprintf(stderr, "donjon-sim: --vtpm: %s\n", err);
+		return 2;
+	}
 	if (optind < argc) {
 		size_t len = 0;
 		uint8_t *igvm = igvm_read_file(argv[optind], &len);
@@ -897,6 +987,7 @@ int main(int argc, char **argv)
 		if (igvm == NULL) {
 			(void)fprintf(stderr, "donjon-sim: cannot read %s: %s\n", argv[optind],
 				      strerror(errno));
+			sim_service_end_all();
 			return 2;
 		}
 		machine = sim_create_igvm(mem, (unsigned)vcpus, igvm, len, err, sizeof(err));
@@ -906,6 +997,7 @@ int main(int argc, char **argv)
 	}
 	if (machine == NULL) {
 		(void)fprintf(stderr, "donjon-sim: %s\n", err);
+		sim_service_end_all();
 		return 2;
 	}
 	FILE *script_file = NULL;
@@ -916,6 +1008,7 @@ int main(int argc, char **argv)
 			(void)fprintf(stderr, "donjon-sim: cannot open %s: %s\n", script,
 				      strerror(errno));
 			sim_destroy(machine);
+			sim_service_end_all();
 			return 2;
 		}
 	}
@@ -934,13 +1027,21 @@ int main(int argc, char **argv)
 	size_t cap = 0;
 	ssize_t len = 0;
 
-	while ((len = getline(&line, &cap, script_file != NULL ? script_file : stdin)) != -1 &&
-	       run_line(line, (size_t)len)) {
+	while ((len = getline(&line, &cap, script_file != NULL ? script_file : stdin)) != -1) {
+		sim_host_lock();
+		bool more = run_line(line, (size_t)len);
+
+		sim_host_unlock();
+		if (!more) {
+			break;
+		}
 	}
 	free(line);
 	if (script_file != NULL) {
 		(void)fclose(script_file);
 	}
+	sim_tcti_stop();
 	sim_destroy(machine);
+	sim_service_end_all();
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* donjon-sim's host side of live migration (migrate.h). The host is untrusted: it only
  * carries what the SVSM puts in the ring, and what it reports is the SVSM's status. */
 #include "migrate.h"
+#include "sockio.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -31,56 +32,24 @@ struct host {
 
 static uint8_t frame[FRAME_MAX];
 
-static bool write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0U) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n <= 0) {
-			return false;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-static bool read_all(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len > 0U) {
-		ssize_t n = read(fd, p, len);
-
-		if (n <= 0) {
-			return false;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* A frame on the stream: u32 length, then the bytes. */
 static bool send_frame(int fd, const uint8_t *buf, uint32_t len)
 {
 	uint8_t hdr[4];
 
 	store32(hdr, 0, len);
-	return write_all(fd, hdr, sizeof(hdr)) && write_all(fd, buf, len);
+	return sock_write_all(fd, hdr, sizeof(hdr)) && sock_write_all(fd, buf, len);
 }
 
 static bool recv_frame(int fd, uint8_t *buf, uint32_t *len)
 {
 	uint8_t hdr[4];
 
-	if (!read_all(fd, hdr, sizeof(hdr))) {
+	if (!sock_read_all(fd, hdr, sizeof(hdr))) {
 		return false;
 	}
 	*len = load32(hdr, 0);
-	return *len <= FRAME_MAX && read_all(fd, buf, *len);
+	return *len <= FRAME_MAX && sock_read_all(fd, buf, *len);
 }
 
 static const char *setup(struct host *h, struct sim_machine *m)

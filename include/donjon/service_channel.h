@@ -58,8 +58,8 @@
  *                 TPMLIB_GetState returned an error, or memory ran out).
  * When the byte stream itself cannot be trusted any more, the service writes nothing, says
  * why on stderr and exits with one of CHANNEL_EXIT_*. */
-#ifndef SERVICES_CHANNEL_H
-#define SERVICES_CHANNEL_H
+#ifndef DONJON_SERVICE_CHANNEL_H
+#define DONJON_SERVICE_CHANNEL_H
 
 #include <stdint.h>
 

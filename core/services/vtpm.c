@@ -1,0 +1,238 @@
+/* The vTPM service's client in the core: requests built here, every response checked
+ * against include/donjon/service_channel.h before a byte of it is used. */
+#include <donjon/bytes.h>
+#include <donjon/platform.h>
+
+#include "services/vtpm.h"
+
+enum vtpm_state {
+	VTPM_ABSENT,  /* no service at launch */
+	VTPM_FRESH,   /* not started: no command has been sent */
+	VTPM_RUNNING, /* started; ek_len > 0 if its EK could be read */
+	VTPM_BROKEN,  /* its service was stopped */
+};
+
+/* Guarded by the core lock. */
+static enum vtpm_state state;
+static uint8_t request[CHANNEL_HEADER_SIZE + 1U + CHANNEL_TPM_MAX];
+static uint8_t reply[CHANNEL_HEADER_SIZE + CHANNEL_TPM_MAX];
+/* The EK's TPMT_PUBLIC: an RSA 2048 one is 314 bytes. */
+#define VTPM_EK_MAX 1024U
+static uint8_t ek_public[VTPM_EK_MAX];
+static uint32_t ek_len;
+
+#define TPM_ST_NO_SESSIONS 0x8001U
+#define TPM_RC_SUCCESS 0U
+#define TPM_RC_FAILURE 0x101U
+
+static uint32_t be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint16_t be16_get(const uint8_t *p)
+{
+	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static void be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+void vtpm_init(void)
+{
+	state = plat_service_running(SVSM_SERVICE_VTPM) ? VTPM_FRESH : VTPM_ABSENT;
+	ek_len = 0;
+}
+
+bool vtpm_offered(void)
+{
+	return state != VTPM_ABSENT;
+}
+
+static void broken(const char *why)
+{
+	plat_service_stop(SVSM_SERVICE_VTPM, why);
+	state = VTPM_BROKEN;
+}
+
+/* A TPM_COMMAND exchange. Returns the TPM response's length in reply's payload, or 0 if
+ * the service is stopped, before or because of this exchange. */
+static uint32_t exchange_command(const uint8_t *cmd, uint32_t len)
+{
+	size_t got = 0;
+
+	store32(request, 0, CHANNEL_MAGIC);
+	store32(request, 4, CHANNEL_KIND_TPM_COMMAND);
+	store32(request, 8, 0);
+	store32(request, 12, 1U + len);
+	request[CHANNEL_HEADER_SIZE] = 0; /* locality */
+	__builtin_memcpy(request + CHANNEL_HEADER_SIZE + 1U, cmd, len);
+	if (!plat_service_exchange(SVSM_SERVICE_VTPM, request, CHANNEL_HEADER_SIZE + 1U + len,
+				   reply, sizeof(reply), &got)) {
+		state = VTPM_BROKEN;
+		return 0;
+	}
+	/* The platform read exactly the announced length: got is header plus length. */
+	uint32_t length = (uint32_t)(got - CHANNEL_HEADER_SIZE);
+
+	if (got < CHANNEL_HEADER_SIZE || load32(reply, 0) != CHANNEL_MAGIC ||
+	    load32(reply, 4) != CHANNEL_KIND_TPM_COMMAND || load32(reply, 12) != length) {
+		broken("its response's header is not one of the channel's");
+		return 0;
+	}
+	if (load32(reply, 8) != CHANNEL_STATUS_OK) {
+		/* Donjon sends only well-formed requests: a refusal means the service or
+		 * libtpms failed (TPM_FAILURE) or broke the rules. Either way it cannot serve. */
+		broken(load32(reply, 8) == CHANNEL_STATUS_TPM_FAILURE
+			       ? "libtpms failed outside the TPM protocol"
+			       : "it refused a well-formed request");
+		return 0;
+	}
+	if (length < CHANNEL_TPM_HEADER_SIZE || length > VTPM_RESPONSE_MAX ||
+	    be32_get(reply + CHANNEL_HEADER_SIZE + 2U) != length) {
+		broken("its TPM response's size is not the response's length");
+		return 0;
+	}
+	return length;
+}
+
+/* An internal command's response code; TPM_RC_FAILURE if the service is gone. */
+static uint32_t run_internal(const uint8_t *cmd, uint32_t len, uint32_t *resp_len)
+{
+	*resp_len = exchange_command(cmd, len);
+	return *resp_len == 0U ? TPM_RC_FAILURE : be32_get(reply + CHANNEL_HEADER_SIZE + 6U);
+}
+
+/* TPM2_CreatePrimary(TPM_RH_ENDORSEMENT) with the empty password and an empty sensitive
+ * area: 355 bytes, the TPM2B_PUBLIC at offset 33. */
+static const uint8_t create_ek_head[] = {
+	0x80, 0x02, 0x00, 0x00, 0x01, 0x63, 0x00, 0x00, 0x01, 0x31, /* tag, size, code */
+	0x40, 0x00, 0x00, 0x0b,					    /* TPM_RH_ENDORSEMENT */
+	0x00, 0x00, 0x00, 0x09,					    /* authorization: */
+	0x40, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00,	    /* TPM_RS_PW, empty */
+	0x00, 0x04, 0x00, 0x00, 0x00, 0x00,			    /* inSensitive */
+};
+#define CREATE_EK_SIZE 355U
+#define EK_TEMPLATE_SIZE 314U
+
+/* The template L-1 of the TCG EK Credential Profile up to its unique field (256 bytes of
+ * zero): RSA, SHA-256; fixedTPM, fixedParent, sensitiveDataOrigin, adminWithPolicy,
+ * restricted, decrypt; PolicyA (PolicySecret(TPM_RH_ENDORSEMENT)); AES-128-CFB, no
+ * scheme, 2048 bits, the default exponent. Then no outside info and no PCRs. */
+static const uint8_t ek_template_head[] = {
+	0x00, 0x01, 0x00, 0x0b, 0x00, 0x03, 0x00, 0xb2, 0x00, 0x20, /* to the policy */
+	0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc,
+	0x8d, 0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52,
+	0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa, /* PolicyA */
+	0x00, 0x06, 0x00, 0x80, 0x00, 0x43, 0x00, 0x10, 0x08, 0x00, /* sym, scheme, bits */
+	0x00, 0x00, 0x00, 0x00, 0x01, 0x00,			    /* exponent, unique */
+};
+_Static_assert(sizeof(create_ek_head) + 2U + EK_TEMPLATE_SIZE + 6U == CREATE_EK_SIZE,
+	       "CreatePrimary's size field");
+_Static_assert(sizeof(ek_template_head) + 256U == EK_TEMPLATE_SIZE, "the template's size");
+
+static void build_create_ek(uint8_t cmd[CREATE_EK_SIZE])
+{
+	size_t at = sizeof(create_ek_head);
+
+	__builtin_memset(cmd, 0, CREATE_EK_SIZE);
+	__builtin_memcpy(cmd, create_ek_head, at);
+	cmd[at] = (uint8_t)(EK_TEMPLATE_SIZE >> 8);
+	cmd[at + 1U] = (uint8_t)EK_TEMPLATE_SIZE;
+	__builtin_memcpy(cmd + at + 2U, ek_template_head, sizeof(ek_template_head));
+}
+
+/* Reads the EK's public area from a CreatePrimary response of len bytes in reply, then
+ * flushes the object. */
+static void read_ek(uint32_t len)
+{
+	const uint8_t *r = reply + CHANNEL_HEADER_SIZE;
+	uint8_t flush[14] = { 0x80, 0x01, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x01, 0x65 };
+	uint32_t flush_len = 0;
+	uint16_t pub_len = 0;
+
+	/* objectHandle, parameterSize, then the TPM2B_PUBLIC. */
+	if (len < 20U) {
+		return;
+	}
+	pub_len = be16_get(r + 18);
+	__builtin_memcpy(flush + 10, r + 10, 4);
+	if (pub_len != 0U && pub_len <= VTPM_EK_MAX && 20U + pub_len <= len) {
+		__builtin_memcpy(ek_public, r + 20, pub_len);
+		ek_len = pub_len;
+	}
+	if (run_internal(flush, sizeof(flush), &flush_len) != TPM_RC_SUCCESS) {
+		ek_len = 0;
+	}
+}
+
+/* A fresh vTPM: TPM2_Startup(CLEAR), as a platform's firmware sends it, then its EK. A
+ * TPM that refuses to start cannot serve: it is stopped. One whose EK cannot be made
+ * (an endorsement password set in an earlier life of its state) serves without one. */
+static void start(void)
+{
+	static const uint8_t startup[] = { 0x80, 0x01, 0x00, 0x00, 0x00, 0x0c,
+					   0x00, 0x00, 0x01, 0x44, 0x00, 0x00 };
+	uint8_t create_ek[CREATE_EK_SIZE];
+	uint32_t len = 0;
+	uint32_t rc = 0;
+
+	if (state != VTPM_FRESH) {
+		return;
+	}
+	state = VTPM_RUNNING;
+	rc = run_internal(startup, sizeof(startup), &len);
+	if (state != VTPM_RUNNING) {
+		return;
+	}
+	if (rc != TPM_RC_SUCCESS) {
+		broken("its TPM refused TPM2_Startup(CLEAR)");
+		return;
+	}
+	build_create_ek(create_ek);
+	rc = run_internal(create_ek, sizeof(create_ek), &len);
+	if (rc == TPM_RC_SUCCESS) {
+		read_ek(len);
+	}
+}
+
+uint32_t vtpm_execute(const uint8_t *cmd, uint32_t len, uint8_t resp[VTPM_RESPONSE_MAX])
+{
+	uint32_t got = 0;
+
+	start();
+	if (state == VTPM_RUNNING && len != 0U && len <= VTPM_COMMAND_MAX) {
+		got = exchange_command(cmd, len);
+	}
+	if (got == 0U) {
+		/* What a TPM in failure mode answers. */
+		resp[0] = (uint8_t)(TPM_ST_NO_SESSIONS >> 8);
+		resp[1] = (uint8_t)TPM_ST_NO_SESSIONS;
+		be32_put(resp + 2, CHANNEL_TPM_HEADER_SIZE);
+		be32_put(resp + 6, TPM_RC_FAILURE);
+		return CHANNEL_TPM_HEADER_SIZE;
+	}
+	__builtin_memcpy(resp, reply + CHANNEL_HEADER_SIZE, got);
+	return got;
+}
+
+enum attest_service_data vtpm_manifest(const uint8_t **data, uint32_t *len)
+{
+	*data = NULL;
+	*len = 0;
+	if (state == VTPM_ABSENT) {
+		return ATTEST_DATA_ABSENT;
+	}
+	start();
+	if (ek_len == 0U) {
+		return ATTEST_DATA_FAILED;
+	}
+	*data = ek_public;
+	*len = ek_len;
+	return ATTEST_DATA_OK;
+}

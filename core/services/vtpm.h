@@ -1,0 +1,38 @@
+/* The vTPM inside the core: the client of the vTPM service's channel
+ * (include/donjon/service_channel.h). Everything the service sends back is checked before
+ * it is used; a service that breaks the channel's rules is stopped for good, and every
+ * TPM command after that gets TPM_RC_FAILURE. Every function runs with the core lock
+ * held (svsm_internal.h); a command holds it for as long as the service takes, which the
+ * platform bounds by its time budget. */
+#ifndef CORE_SERVICES_VTPM_H
+#define CORE_SERVICES_VTPM_H
+
+#include <donjon/service_channel.h>
+#include <donjon/types.h>
+
+#include "attest/attest.h"
+
+/* The largest TPM command the vTPM protocol carries (4096 bytes of buffer less the
+ * request's 9-byte header) and the largest response it returns (less the 4-byte size). */
+#define VTPM_COMMAND_MAX (4096U - 9U)
+#define VTPM_RESPONSE_MAX (4096U - 4U)
+
+/* At launch: a vTPM exists if the platform runs its service. It is started (TPM2_Startup,
+ * then its endorsement key read) at its first use. */
+void vtpm_init(void);
+
+/* True if this machine has a vTPM (its service was there at launch, whatever it has
+ * done since): protocol 2 is offered. */
+bool vtpm_offered(void);
+
+/* Run one TPM command (len bytes, 1..VTPM_COMMAND_MAX) at locality 0 and put the TPM's
+ * response into resp (VTPM_RESPONSE_MAX bytes); returns its length. A vTPM that cannot
+ * answer gives a TPM_RC_FAILURE response. */
+uint32_t vtpm_execute(const uint8_t *cmd, uint32_t len, uint8_t resp[VTPM_RESPONSE_MAX]);
+
+/* The vTPM's manifest data (manifest version 0): its endorsement key's TPMT_PUBLIC,
+ * made with the TCG EK Credential Profile's template L-1 (RSA 2048) as
+ * `tpm2_createek -G rsa` makes it. ABSENT without a vTPM; FAILED if it could not be read. */
+enum attest_service_data vtpm_manifest(const uint8_t **data, uint32_t *len);
+
+#endif
