@@ -8,6 +8,7 @@
 #include "mm/deposit.h"
 #include "mm/pageops.h"
 #include "mm/pagestate.h"
+#include "services/vtpm.h"
 #include "svsm_internal.h"
 
 #define NO_WRITE ((uint8_t)(RMP_PERM_ALL & ~RMP_PERM_WRITE))
@@ -25,6 +26,12 @@ static struct {
 	bool final_pass; /* the guest is stopped and this round finishes the stream */
 	unsigned vmsa_next;
 	bool was_runnable[VCPU_RECORDS_MAX];
+	/* The vTPM's image (services/vtpm.h), read once the vCPUs are stopped: at the
+	 * source what is sent of it, at the destination what has arrived. */
+	const uint8_t *vtpm_image;
+	size_t vtpm_len;
+	size_t vtpm_off;
+	bool vtpm_read;
 	/* Destination. */
 	bool info_seen;
 	bool imported[VCPU_RECORDS_MAX];
@@ -331,6 +338,34 @@ static struct vcpu_rec *next_vmsa(unsigned *slot)
 	return NULL;
 }
 
+/* The next piece of the vTPM's image, once every VMSA is out: false if there is none to
+ * send (no vTPM, or all of it sent), *ok false if its state could not be read or sealed. */
+static bool put_vtpm(uint8_t *out, size_t *n, uint32_t *records, bool *ok)
+{
+	if (!vtpm_offered() || (mig.vtpm_read && mig.vtpm_off == mig.vtpm_len)) {
+		return false;
+	}
+	if (!mig.vtpm_read) {
+		mig.vtpm_len = vtpm_export(&mig.vtpm_image);
+		mig.vtpm_read = true;
+		if (mig.vtpm_len == 0U) {
+			*ok = false;
+			return true;
+		}
+	}
+	size_t piece = mig.vtpm_len - mig.vtpm_off;
+	struct mig_record r = { .type = MIG_SERVICE, .gpa = mig.vtpm_off, .vcpu = 0 };
+
+	if (piece > PAGE_SIZE) {
+		piece = PAGE_SIZE;
+	}
+	r.len = (uint32_t)piece;
+	r.payload = mig.vtpm_image + mig.vtpm_off;
+	*ok = put(&r, out, n, records);
+	mig.vtpm_off += piece;
+	return true;
+}
+
 size_t mig_src_pull(uint8_t *out, size_t cap, uint32_t *flags, uint32_t *records)
 {
 	size_t n = 0;
@@ -359,6 +394,11 @@ size_t mig_src_pull(uint8_t *out, size_t cap, uint32_t *flags, uint32_t *records
 
 			if (rec != NULL) {
 				ok = put_vmsa(rec, slot, out, &n, records);
+			} else if (put_vtpm(out, &n, records, &ok)) {
+				if (!ok) {
+					src_fail("the vTPM's state could not be read or sealed");
+					return 0;
+				}
 			} else if (pagestate_find_marked(0, PAGESTATE_DIRTY) < page_count()) {
 				/* FINAL waits until no page is dirty: one more pass. */
 				mig.cursor = 0;
@@ -764,6 +804,23 @@ static const char *import_vmsa(const struct mig_record *r)
 	return NULL;
 }
 
+/* A piece of the vTPM's image (service 0), in order; it is taken at commit. */
+static const char *import_service(const struct mig_record *r)
+{
+	static const uint8_t no_perms[4];
+
+	if (r->vcpu != 0U || !vtpm_offered()) {
+		return "service state for a service this SVSM does not run";
+	}
+	if (r->gpa != mig.vtpm_len || r->len > VTPM_IMAGE_MAX - mig.vtpm_len || r->flags != 0U ||
+	    __builtin_memcmp(r->perms, no_perms, sizeof(no_perms)) != 0) {
+		return "service state out of order, too large or malformed";
+	}
+	__builtin_memcpy(vtpm_import_buffer() + mig.vtpm_len, r->payload, r->len);
+	mig.vtpm_len += r->len;
+	return NULL;
+}
+
 static const char *import(const struct mig_record *r)
 {
 	if (!mig.info_seen) {
@@ -780,7 +837,7 @@ static const char *import(const struct mig_record *r)
 	case MIG_VMSA:
 		return import_vmsa(r);
 	case MIG_SERVICE:
-		return "service state for a service this SVSM does not run";
+		return import_service(r);
 	default:
 		return "record of a type the source does not send";
 	}
@@ -795,6 +852,9 @@ static const char *commit_problem(void)
 		if (rec != NULL && !mig.imported[i]) {
 			return "a vCPU of this machine had no VMSA in the stream";
 		}
+	}
+	if (vtpm_offered() && mig.vtpm_len == 0U) {
+		return "the stream carried no state for this SVSM's vTPM";
 	}
 	for (uint64_t pfn = 0; pfn < page_count(); pfn += PAGES_PER_2M) {
 		gpa_t gpa = pfn_gpa(pfn);
@@ -816,6 +876,11 @@ static const char *dst_commit(void)
 {
 	const char *why = commit_problem();
 
+	/* The last check that can fail, and the first change: the vTPM takes its state (a
+	 * refused one leaves it as it was). */
+	if (why == NULL && vtpm_offered()) {
+		why = vtpm_import(mig.vtpm_len);
+	}
 	if (why != NULL) {
 		return why;
 	}

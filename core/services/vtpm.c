@@ -17,8 +17,10 @@ static enum vtpm_state state;
 static uint8_t request[CHANNEL_HEADER_SIZE + 1U + CHANNEL_TPM_MAX];
 static uint8_t reply[CHANNEL_HEADER_SIZE + CHANNEL_TPM_MAX];
 /* The EK's TPMT_PUBLIC: an RSA 2048 one is 314 bytes. */
-#define VTPM_EK_MAX 1024U
 static uint8_t ek_public[VTPM_EK_MAX];
+/* A GET_STATE response or a SET_STATE request: the channel's header, then a migration's
+ * image (vtpm.h). */
+static uint8_t state_msg[CHANNEL_HEADER_SIZE + VTPM_IMAGE_MAX];
 static uint32_t ek_len;
 
 #define TPM_ST_NO_SESSIONS 0x8001U
@@ -60,16 +62,52 @@ static void broken(const char *why)
 	state = VTPM_BROKEN;
 }
 
+/* A state blob's framing (service_channel.h); libtpms checks its contents. */
+static bool blob_ok(const uint8_t *b, size_t len)
+{
+	uint32_t perm = 0;
+	uint32_t vol = 0;
+
+	if (len < CHANNEL_STATE_HEADER_SIZE || len > CHANNEL_STATE_MAX) {
+		return false;
+	}
+	perm = load32(b, 4);
+	vol = load32(b, 8);
+	/* Each bound keeps the sum below 2^32. */
+	return load32(b, 0) == CHANNEL_STATE_MAGIC && perm != 0U &&
+	       perm <= CHANNEL_STATE_PERMANENT_MAX && vol <= CHANNEL_STATE_VOLATILE_MAX &&
+	       CHANNEL_STATE_HEADER_SIZE + perm + vol == len;
+}
+
+static void put_header(uint8_t *msg, uint32_t kind, uint32_t length)
+{
+	store32(msg, 0, CHANNEL_MAGIC);
+	store32(msg, 4, kind);
+	store32(msg, 8, 0);
+	store32(msg, 12, length);
+}
+
+/* A response's header: the channel's, for kind, with a payload of got - header bytes.
+ * Returns its status, or UINT32_MAX (the service stopped) if it is not the channel's. */
+static uint32_t reply_status(const uint8_t *msg, size_t got, uint32_t kind)
+{
+	if (got < CHANNEL_HEADER_SIZE || load32(msg, 0) != CHANNEL_MAGIC ||
+	    load32(msg, 4) != kind || load32(msg, 12) != got - CHANNEL_HEADER_SIZE ||
+	    load32(msg, 8) > CHANNEL_STATUS_LAST ||
+	    (load32(msg, 8) != CHANNEL_STATUS_OK && got != CHANNEL_HEADER_SIZE)) {
+		broken("its response's header is not one of the channel's");
+		return UINT32_MAX;
+	}
+	return load32(msg, 8);
+}
+
 /* A TPM_COMMAND exchange. Returns the TPM response's length in reply's payload, or 0 if
  * the service is stopped, before or because of this exchange. */
 static uint32_t exchange_command(const uint8_t *cmd, uint32_t len)
 {
 	size_t got = 0;
 
-	store32(request, 0, CHANNEL_MAGIC);
-	store32(request, 4, CHANNEL_KIND_TPM_COMMAND);
-	store32(request, 8, 0);
-	store32(request, 12, 1U + len);
+	put_header(request, CHANNEL_KIND_TPM_COMMAND, 1U + len);
 	request[CHANNEL_HEADER_SIZE] = 0; /* locality */
 	__builtin_memcpy(request + CHANNEL_HEADER_SIZE + 1U, cmd, len);
 	if (!plat_service_exchange(SVSM_SERVICE_VTPM, request, CHANNEL_HEADER_SIZE + 1U + len,
@@ -77,18 +115,16 @@ static uint32_t exchange_command(const uint8_t *cmd, uint32_t len)
 		state = VTPM_BROKEN;
 		return 0;
 	}
-	/* The platform read exactly the announced length: got is header plus length. */
+	uint32_t status = reply_status(reply, got, CHANNEL_KIND_TPM_COMMAND);
 	uint32_t length = (uint32_t)(got - CHANNEL_HEADER_SIZE);
 
-	if (got < CHANNEL_HEADER_SIZE || load32(reply, 0) != CHANNEL_MAGIC ||
-	    load32(reply, 4) != CHANNEL_KIND_TPM_COMMAND || load32(reply, 12) != length) {
-		broken("its response's header is not one of the channel's");
+	if (status == UINT32_MAX) {
 		return 0;
 	}
-	if (load32(reply, 8) != CHANNEL_STATUS_OK) {
+	if (status != CHANNEL_STATUS_OK) {
 		/* Donjon sends only well-formed requests: a refusal means the service or
 		 * libtpms failed (TPM_FAILURE) or broke the rules. Either way it cannot serve. */
-		broken(load32(reply, 8) == CHANNEL_STATUS_TPM_FAILURE
+		broken(status == CHANNEL_STATUS_TPM_FAILURE
 			       ? "libtpms failed outside the TPM protocol"
 			       : "it refused a well-formed request");
 		return 0;
@@ -235,4 +271,84 @@ enum attest_service_data vtpm_manifest(const uint8_t **data, uint32_t *len)
 	*data = ek_public;
 	*len = ek_len;
 	return ATTEST_DATA_OK;
+}
+
+size_t vtpm_export(const uint8_t **image)
+{
+	size_t got = 0;
+	uint8_t *img = state_msg + CHANNEL_HEADER_SIZE;
+
+	*image = NULL;
+	start();
+	if (state != VTPM_RUNNING) {
+		return 0;
+	}
+	put_header(request, CHANNEL_KIND_GET_STATE, 0);
+	if (!plat_service_exchange(SVSM_SERVICE_VTPM, request, CHANNEL_HEADER_SIZE, state_msg,
+				   CHANNEL_HEADER_SIZE + CHANNEL_STATE_MAX, &got)) {
+		state = VTPM_BROKEN;
+		return 0;
+	}
+	uint32_t status = reply_status(state_msg, got, CHANNEL_KIND_GET_STATE);
+
+	if (status == UINT32_MAX) {
+		return 0;
+	}
+	if (status != CHANNEL_STATUS_OK || !blob_ok(img, got - CHANNEL_HEADER_SIZE)) {
+		broken("it did not give its state");
+		return 0;
+	}
+	size_t len = got - CHANNEL_HEADER_SIZE;
+
+	__builtin_memcpy(img + len, ek_public, ek_len);
+	store32(img, len + ek_len, ek_len);
+	*image = img;
+	return len + ek_len + 4U;
+}
+
+uint8_t *vtpm_import_buffer(void)
+{
+	return state_msg + CHANNEL_HEADER_SIZE;
+}
+
+const char *vtpm_import(size_t len)
+{
+	const uint8_t *img = state_msg + CHANNEL_HEADER_SIZE;
+	uint32_t key_len = 0;
+	size_t got = 0;
+
+	if (state != VTPM_FRESH) {
+		return state == VTPM_ABSENT ? "this SVSM has no vTPM"
+					    : "this SVSM's vTPM has run already";
+	}
+	if (len < 4U || len > VTPM_IMAGE_MAX) {
+		return "the vTPM's state is malformed";
+	}
+	key_len = load32(img, len - 4U);
+	if (key_len > VTPM_EK_MAX || key_len > len - 4U || !blob_ok(img, len - 4U - key_len)) {
+		return "the vTPM's state is malformed";
+	}
+	size_t blob_len = len - 4U - key_len;
+
+	put_header(state_msg, CHANNEL_KIND_SET_STATE, (uint32_t)blob_len);
+	if (!plat_service_exchange(SVSM_SERVICE_VTPM, state_msg, CHANNEL_HEADER_SIZE + blob_len,
+				   reply, sizeof(reply), &got)) {
+		state = VTPM_BROKEN;
+		return "the vTPM's service stopped";
+	}
+	uint32_t status = reply_status(reply, got, CHANNEL_KIND_SET_STATE);
+
+	if (status == CHANNEL_STATUS_BAD_STATE) {
+		return "the vTPM refused the state";
+	}
+	if (status != CHANNEL_STATUS_OK || got != CHANNEL_HEADER_SIZE) {
+		if (status != UINT32_MAX) {
+			broken("it did not take a well-formed state");
+		}
+		return "the vTPM's service stopped";
+	}
+	__builtin_memcpy(ek_public, img + blob_len, key_len);
+	ek_len = key_len;
+	state = VTPM_RUNNING;
+	return NULL;
 }

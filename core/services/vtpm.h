@@ -35,4 +35,23 @@ uint32_t vtpm_execute(const uint8_t *cmd, uint32_t len, uint8_t resp[VTPM_RESPON
  * `tpm2_createek -G rsa` makes it. ABSENT without a vTPM; FAILED if it could not be read. */
 enum attest_service_data vtpm_manifest(const uint8_t **data, uint32_t *len);
 
+/* The vTPM's state as a migration carries it (its "image"): the service's state blob
+ * (include/donjon/service_channel.h), then the EK's TPMT_PUBLIC, then the EK's length as a
+ * little-endian u32. It holds the TPM's primary seeds: only ever sent encrypted. */
+#define VTPM_EK_MAX 1024U
+#define VTPM_IMAGE_MAX (CHANNEL_STATE_MAX + VTPM_EK_MAX + 4U)
+
+/* Source: the image of the vTPM (started first if it was fresh), read from its service
+ * and checked; *image stays valid until the next vtpm_* call. 0 if there is no vTPM or it
+ * cannot give its state. */
+size_t vtpm_export(const uint8_t **image);
+
+/* Destination: where the engine assembles the image it receives (VTPM_IMAGE_MAX bytes). */
+uint8_t *vtpm_import_buffer(void);
+
+/* Destination: a vTPM that has run no command takes the len-byte image in the import
+ * buffer and runs from it (the same PCRs, objects, sessions and EK). NULL on success,
+ * otherwise why not; a refused image leaves the vTPM as it was. */
+const char *vtpm_import(size_t len);
+
 #endif
