@@ -146,6 +146,13 @@ $(BUILD)/fuzz-attest: $(CORE_SRC) $(SIM_SRC) tests/fuzz/fuzz_common.c tests/fuzz
 	$(say) CLANG $@
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
 
+# The vTPM path, with the service played by the target instead of platform/sim/service.c.
+$(BUILD)/fuzz-vtpm: $(CORE_SRC) $(filter-out platform/sim/service.c,$(SIM_SRC)) \
+	tests/fuzz/fuzz_common.c tests/fuzz/fuzz_vtpm.c
+	@mkdir -p $(dir $@)
+	$(say) CLANG $@
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/bench-calls: $(call objs,rel,$(CORE_SRC) $(SIM_SRC)) tests/bench/bench_calls.c
 	$(say) CC $@
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
@@ -157,7 +164,7 @@ test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/donjon-sim $(BUILD)/donjon-sim-san \
 		$(BUILD)/test-unit $(BUILD)/test-unit-tsan $(BUILD)/test-core $(BUILD)/test-crypto \
 		$(BUILD)/fuzz-request $(BUILD)/fuzz-attest \
-		$(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate $(BUILD)/fuzz-migrate-import \
+		$(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate $(BUILD)/fuzz-migrate-import $(BUILD)/fuzz-vtpm \
 		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm $(SERVICES_BIN)
 	@scripts/run-tests $(BUILD)
 
@@ -165,7 +172,7 @@ check: deps
 	@scripts/check
 
 fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-attest $(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate \
-	$(BUILD)/fuzz-migrate-import
+	$(BUILD)/fuzz-migrate-import $(BUILD)/fuzz-vtpm
 	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-attest-corpus $(BUILD)/fuzz-igvm-corpus \
 		$(BUILD)/fuzz-migrate-corpus
 	$(BUILD)/fuzz-request -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus
@@ -178,6 +185,9 @@ fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-attest $(BUILD)/fuzz-igvm $(BUILD
 	@cp tests/fuzz/seeds/migrate-import/* $(BUILD)/fuzz-migrate-import-corpus/
 	$(BUILD)/fuzz-migrate-import -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(BUILD)/fuzz-migrate-import-corpus
+	@mkdir -p $(BUILD)/fuzz-vtpm-corpus
+	$(BUILD)/fuzz-vtpm -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(BUILD)/fuzz-vtpm-corpus
 
 $(BUILD)/bench-measure: $(call objs,rel,$(IGVM_LIB_SRC)) tests/bench/bench_measure.c
 	$(say) CC $@

@@ -38,47 +38,12 @@ static struct rmp_entry rmp_before[MEM >> PAGE_SHIFT];
 
 static uint64_t watched_page(unsigned i)
 {
-	if (i < BUF_PAGES) {
-		return BUF + i * PAGE_SIZE;
-	}
-	return i < BUF_PAGES + VCPUS ? SIM_CAA_BASE + (i - BUF_PAGES) * PAGE_SIZE
-				     : SIM_GUEST_SECRETS;
+	return fuzz_watched_page(i, BUF, BUF_PAGES, VCPUS);
 }
 
-/* An address for a field: the buffer pages and offsets into them, the ends of pages,
- * calling areas (the caller's current one too), Donjon's range and the startup VMSAs,
- * the deposited page, pages never validated, the end of memory and of the address space,
- * anything. */
 static uint64_t pick_gpa(struct input *in, unsigned vcpu)
 {
-	uint64_t sel = take(in, 1);
-	uint64_t off = take(in, 2);
-
-	switch (sel % 12U) {
-	case 0:
-	case 1:
-	case 2:
-		return BUF + (off % BUF_PAGES) * PAGE_SIZE;
-	case 3:
-		return BUF + (off % (BUF_PAGES * PAGE_SIZE));
-	case 4:
-		return BUF + (off % BUF_PAGES + 1U) * PAGE_SIZE - (take(in, 1) & 0x7F);
-	case 5:
-		return gpa_val(m->vcpus[(vcpu + (off & 1U)) % VCPUS].caa) +
-		       ((off & 2U) != 0U ? off & 0xFF8 : 0U);
-	case 6:
-		return SIM_SVSM_BASE + (off % (SIM_SVSM_SIZE >> PAGE_SHIFT)) * PAGE_SIZE;
-	case 7:
-		return SIM_VMSA_BASE + (off % VCPUS) * PAGE_SIZE;
-	case 8:
-		return DEPOSITED + (off & 0xFC0);
-	case 9:
-		return MEM - PAGE_SIZE + (off & 0x1FFF);
-	case 10:
-		return take(in, 8);
-	default:
-		return (off % (MEM >> PAGE_SHIFT)) << PAGE_SHIFT;
-	}
+	return fuzz_pick_gpa(in, BUF, BUF_PAGES, DEPOSITED, MEM, vcpu);
 }
 
 /* A size: none, what Donjon needs and one byte less, Linux's, several pages, huge. */
@@ -392,30 +357,6 @@ static void op_guest_write(struct input *in)
 	(void)sim_guest_write(m, SIM_GUEST_VMPL, gpa_init(gpa), &v, sizeof(v));
 }
 
-/* The guest validates its buffer pages and deposits the last one. */
-static void setup(void)
-{
-	uint64_t list[1 + BUF_PAGES] = { BUF_PAGES };
-	uint64_t caa = gpa_val(m->vcpus[0].caa);
-	struct svsm_regs regs = { .rax = SVSM_CORE_PVALIDATE, .rcx = caa + 8 };
-	enum sim_call_status status = SIM_CALL_DONE;
-
-	for (unsigned i = 0; i < BUF_PAGES; i++) {
-		list[1 + i] = (BUF + i * PAGE_SIZE) | PVAL_ENTRY_VALIDATE;
-	}
-	if (sim_guest_write(m, SIM_GUEST_VMPL, gpa_init(caa + 8), list, sizeof(list)) != NULL ||
-	    sim_vcpu_call(m, 0, &regs, &status) != NULL || regs.rax != SVSM_SUCCESS) {
-		abort();
-	}
-	list[0] = 1;
-	list[1] = DEPOSITED;
-	regs = (struct svsm_regs){ .rax = SVSM_CORE_DEPOSIT_MEM, .rcx = caa + 8 };
-	if (sim_guest_write(m, SIM_GUEST_VMPL, gpa_init(caa + 8), list, 16) != NULL ||
-	    sim_vcpu_call(m, 0, &regs, &status) != NULL || regs.rax != SVSM_SUCCESS) {
-		abort();
-	}
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -432,7 +373,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input in = { .data = data, .size = size };
 
 	fuzz_relaunch();
-	setup();
+	fuzz_guest_pages(BUF, BUF_PAGES, DEPOSITED);
 	for (unsigned n = 0; n < MAX_OPS && in.size > 0; n++) {
 		uint64_t op = take(&in, 1);
 

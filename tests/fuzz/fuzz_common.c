@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <donjon/svsm_abi.h>
+
 #include "mm/pagestate.h"
 
 static struct sim_machine *m;
@@ -103,5 +105,73 @@ void fuzz_check_machine(const uint8_t *host_touched)
 				abort();
 			}
 		}
+	}
+}
+
+void fuzz_guest_pages(uint64_t base, unsigned pages, uint64_t deposited)
+{
+	uint64_t list[1 + 64] = { pages };
+	uint64_t caa = gpa_val(m->vcpus[0].caa);
+	struct svsm_regs regs = { .rax = SVSM_CORE_PVALIDATE, .rcx = caa + 8 };
+	enum sim_call_status status = SIM_CALL_DONE;
+
+	if (pages > 64U) {
+		abort();
+	}
+	for (unsigned i = 0; i < pages; i++) {
+		list[1 + i] = (base + i * PAGE_SIZE) | PVAL_ENTRY_VALIDATE;
+	}
+	if (sim_guest_write(m, SIM_GUEST_VMPL, gpa_init(caa + 8), list, (1U + pages) * 8U) !=
+		    NULL ||
+	    sim_vcpu_call(m, 0, &regs, &status) != NULL || regs.rax != SVSM_SUCCESS) {
+		abort();
+	}
+	list[0] = 1;
+	list[1] = deposited;
+	regs = (struct svsm_regs){ .rax = SVSM_CORE_DEPOSIT_MEM, .rcx = caa + 8 };
+	if (sim_guest_write(m, SIM_GUEST_VMPL, gpa_init(caa + 8), list, 16) != NULL ||
+	    sim_vcpu_call(m, 0, &regs, &status) != NULL || regs.rax != SVSM_SUCCESS) {
+		abort();
+	}
+}
+
+uint64_t fuzz_watched_page(unsigned i, uint64_t base, unsigned pages, unsigned vcpus)
+{
+	if (i < pages) {
+		return base + i * PAGE_SIZE;
+	}
+	return i < pages + vcpus ? SIM_CAA_BASE + (i - pages) * PAGE_SIZE : SIM_GUEST_SECRETS;
+}
+
+uint64_t fuzz_pick_gpa(struct input *in, uint64_t buf, unsigned pages, uint64_t deposited,
+		       uint64_t mem, unsigned vcpu)
+{
+	uint64_t sel = take(in, 1);
+	uint64_t off = take(in, 2);
+
+	switch (sel % 12U) {
+	case 0:
+	case 1:
+	case 2:
+		return buf + (off % pages) * PAGE_SIZE;
+	case 3:
+		return buf + (off % (pages * PAGE_SIZE));
+	case 4:
+		return buf + (off % pages + 1U) * PAGE_SIZE - (take(in, 1) & 0x7F);
+	case 5:
+		return gpa_val(m->vcpus[(vcpu + (off & 1U)) % startup_vcpus].caa) +
+		       ((off & 2U) != 0U ? off & 0xFF8 : 0U);
+	case 6:
+		return SIM_SVSM_BASE + (off % (SIM_SVSM_SIZE >> PAGE_SHIFT)) * PAGE_SIZE;
+	case 7:
+		return SIM_VMSA_BASE + (off % startup_vcpus) * PAGE_SIZE;
+	case 8:
+		return deposited + (off & 0xFC0);
+	case 9:
+		return mem - PAGE_SIZE + (off & 0x1FFF);
+	case 10:
+		return take(in, 8);
+	default:
+		return (off % (mem >> PAGE_SHIFT)) << PAGE_SHIFT;
 	}
 }

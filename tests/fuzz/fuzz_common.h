@@ -22,6 +22,21 @@ struct sim_machine *fuzz_machine(uint64_t mem, unsigned vcpus);
 /* The machine launched afresh (same PSP), for the next input; aborts if it cannot be. */
 void fuzz_relaunch(void);
 
+/* The guest on vCPU 0 validates `pages` pages (at most 64) from base, then deposits the
+ * page at deposited (one of them) with the SVSM; aborts if either call fails. */
+void fuzz_guest_pages(uint64_t base, unsigned pages, uint64_t deposited);
+
+/* The i-th page a guest call could write: the `pages` pages from base, then the launch's
+ * calling areas of `vcpus` vCPUs, then the guest's secrets page. */
+uint64_t fuzz_watched_page(unsigned i, uint64_t base, unsigned pages, unsigned vcpus);
+
+/* An address for a field: the `pages` pages from buf and offsets into them, the ends of
+ * pages, calling areas (the caller's current one too), Donjon's range and the startup
+ * VMSAs, the deposited page, pages never validated, the end of memory and of the address
+ * space, anything. */
+uint64_t fuzz_pick_gpa(struct input *in, uint64_t buf, unsigned pages, uint64_t deposited,
+		       uint64_t mem, unsigned vcpu);
+
 /* Aborts unless Donjon's range is as launched: its RMP entries, and its memory except
  * the startup VMSAs' registers (or, if vmsas_imported, the startup VMSAs as a whole,
  * which a migration's destination takes from the stream). */
