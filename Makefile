@@ -209,7 +209,7 @@ $(BUILD)/bench-crypto-bearssl: $(BENCH_CRYPTO_SRC) lib/crypto/crypto_bearssl.c l
 	$(Q)$(CC) $(REL_CFLAGS) -DBENCH_BEARSSL -Itests/bench -o $@ $^ $(BEARSSL_LIB)
 
 bench: deps $(BUILD)/bench-calls $(BUILD)/bench-measure $(BUILD)/bench-migrate \
-	$(BUILD)/kernel/donjon.elf \
+	$(BUILD)/kernel/donjon.elf $(BUILD)/donjon-sim $(SERVICES_BIN) \
 	$(BUILD)/bench-crypto-openssl $(BUILD)/bench-crypto-bearssl
 	@scripts/bench $(BUILD)
 

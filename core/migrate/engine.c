@@ -809,14 +809,16 @@ static const char *import_service(const struct mig_record *r)
 {
 	static const uint8_t no_perms[4];
 
-	if (r->vcpu != 0U || !vtpm_offered()) {
+	uint8_t *image = vtpm_import_buffer();
+
+	if (r->vcpu != 0U || !vtpm_offered() || image == NULL) {
 		return "service state for a service this SVSM does not run";
 	}
 	if (r->gpa != mig.vtpm_len || r->len > VTPM_IMAGE_MAX - mig.vtpm_len || r->flags != 0U ||
 	    __builtin_memcmp(r->perms, no_perms, sizeof(no_perms)) != 0) {
 		return "service state out of order, too large or malformed";
 	}
-	__builtin_memcpy(vtpm_import_buffer() + mig.vtpm_len, r->payload, r->len);
+	__builtin_memcpy(image + mig.vtpm_len, r->payload, r->len);
 	mig.vtpm_len += r->len;
 	return NULL;
 }
@@ -939,6 +941,8 @@ bool mig_dst_push(const uint8_t *in, size_t len, uint32_t *records)
 
 		off += (size_t)size;
 		if (res == MIG_RX_REFUSE) {
+			/* Counted too: the host learns which record was refused. */
+			(*records)++;
 			return dst_fail(mig.rx.why);
 		}
 		(*records)++;

@@ -19,8 +19,13 @@ static uint8_t reply[CHANNEL_HEADER_SIZE + CHANNEL_TPM_MAX];
 /* The EK's TPMT_PUBLIC: an RSA 2048 one is 314 bytes. */
 static uint8_t ek_public[VTPM_EK_MAX];
 /* A GET_STATE response or a SET_STATE request: the channel's header, then a migration's
- * image (vtpm.h). */
-static uint8_t state_msg[CHANNEL_HEADER_SIZE + VTPM_IMAGE_MAX];
+ * image (vtpm.h), in the platform's buffer for service state. */
+#define STATE_MSG_SIZE (CHANNEL_HEADER_SIZE + VTPM_IMAGE_MAX)
+
+static uint8_t *state_msg(void)
+{
+	return plat_service_state_buffer(STATE_MSG_SIZE);
+}
 static uint32_t ek_len;
 
 #define TPM_ST_NO_SESSIONS 0x8001U
@@ -276,20 +281,22 @@ enum attest_service_data vtpm_manifest(const uint8_t **data, uint32_t *len)
 size_t vtpm_export(const uint8_t **image)
 {
 	size_t got = 0;
-	uint8_t *img = state_msg + CHANNEL_HEADER_SIZE;
+	uint8_t *msg = state_msg();
+	uint8_t *img = NULL;
 
 	*image = NULL;
 	start();
-	if (state != VTPM_RUNNING) {
+	if (state != VTPM_RUNNING || msg == NULL) {
 		return 0;
 	}
+	img = msg + CHANNEL_HEADER_SIZE;
 	put_header(request, CHANNEL_KIND_GET_STATE, 0);
-	if (!plat_service_exchange(SVSM_SERVICE_VTPM, request, CHANNEL_HEADER_SIZE, state_msg,
+	if (!plat_service_exchange(SVSM_SERVICE_VTPM, request, CHANNEL_HEADER_SIZE, msg,
 				   CHANNEL_HEADER_SIZE + CHANNEL_STATE_MAX, &got)) {
 		state = VTPM_BROKEN;
 		return 0;
 	}
-	uint32_t status = reply_status(state_msg, got, CHANNEL_KIND_GET_STATE);
+	uint32_t status = reply_status(msg, got, CHANNEL_KIND_GET_STATE);
 
 	if (status == UINT32_MAX) {
 		return 0;
@@ -308,15 +315,22 @@ size_t vtpm_export(const uint8_t **image)
 
 uint8_t *vtpm_import_buffer(void)
 {
-	return state_msg + CHANNEL_HEADER_SIZE;
+	uint8_t *msg = state_msg();
+
+	return msg != NULL ? msg + CHANNEL_HEADER_SIZE : NULL;
 }
 
 const char *vtpm_import(size_t len)
 {
-	const uint8_t *img = state_msg + CHANNEL_HEADER_SIZE;
+	uint8_t *msg = state_msg();
+	const uint8_t *img = NULL;
 	uint32_t key_len = 0;
 	size_t got = 0;
 
+	if (msg == NULL) {
+		return "this SVSM has no memory for the vTPM's state";
+	}
+	img = msg + CHANNEL_HEADER_SIZE;
 	if (state != VTPM_FRESH) {
 		return state == VTPM_ABSENT ? "this SVSM has no vTPM"
 					    : "this SVSM's vTPM has run already";
@@ -330,9 +344,9 @@ const char *vtpm_import(size_t len)
 	}
 	size_t blob_len = len - 4U - key_len;
 
-	put_header(state_msg, CHANNEL_KIND_SET_STATE, (uint32_t)blob_len);
-	if (!plat_service_exchange(SVSM_SERVICE_VTPM, state_msg, CHANNEL_HEADER_SIZE + blob_len,
-				   reply, sizeof(reply), &got)) {
+	put_header(msg, CHANNEL_KIND_SET_STATE, (uint32_t)blob_len);
+	if (!plat_service_exchange(SVSM_SERVICE_VTPM, msg, CHANNEL_HEADER_SIZE + blob_len, reply,
+				   sizeof(reply), &got)) {
 		state = VTPM_BROKEN;
 		return "the vTPM's service stopped";
 	}

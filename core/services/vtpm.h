@@ -46,7 +46,8 @@ enum attest_service_data vtpm_manifest(const uint8_t **data, uint32_t *len);
  * cannot give its state. */
 size_t vtpm_export(const uint8_t **image);
 
-/* Destination: where the engine assembles the image it receives (VTPM_IMAGE_MAX bytes). */
+/* Destination: where the engine assembles the image it receives (VTPM_IMAGE_MAX bytes);
+ * NULL if the platform has no memory for it. */
 uint8_t *vtpm_import_buffer(void);
 
 /* Destination: a vTPM that has run no command takes the len-byte image in the import

@@ -15,7 +15,7 @@
  *  36  u32 ring used (bytes the host put in the ring for PEER, PUSH and REPLY; bytes the
  *          SVSM put there for the other commands)
  *  40  u32 out flags, MIG_OUT_ bits      44  u32 out records (records the SVSM wrote
- *          or took)
+ *          or took; for PUSH, those it looked at, a refused one included)
  *  48  16 reserved bytes, zero
  * Records in the ring lie back to back, each a 64-byte header, payload and tag; a
  * record's size is 64 + the header's u32 payload length at offset 20 + 16. */

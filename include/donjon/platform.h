@@ -91,6 +91,11 @@ bool plat_service_running(enum svsm_service s);
 bool plat_service_exchange(enum svsm_service s, const void *req, size_t req_len, void *resp,
 			   size_t resp_cap, size_t *resp_len);
 
+/* A buffer of len bytes in Donjon's private memory for a service's state (a whole state
+ * blob is far larger than any other message), the same one at every call; NULL if the
+ * platform runs no services or has no such memory. */
+void *plat_service_state_buffer(size_t len);
+
 /* Stop service s for good, because of what it sent (why: a short reason for the report).
  * Nothing of it runs after this returns. */
 void plat_service_stop(enum svsm_service s, const char *why);

@@ -637,6 +637,12 @@ bool plat_service_exchange(enum svsm_service s, const void *req, size_t req_len,
 	return false;
 }
 
+void *plat_service_state_buffer(size_t len)
+{
+	(void)len;
+	return NULL;
+}
+
 void plat_service_stop(enum svsm_service s, const char *why)
 {
 	(void)s;

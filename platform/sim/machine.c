@@ -109,6 +109,13 @@ const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, con
 static uint8_t migrate_key[32];
 static bool migrate_key_set;
 
+static bool mem_prealloc;
+
+void sim_set_mem_prealloc(bool on)
+{
+	mem_prealloc = on;
+}
+
 void sim_set_migrate_key(const uint8_t key[32])
 {
 	memcpy(migrate_key, key, sizeof(migrate_key));
@@ -401,8 +408,9 @@ static struct sim_machine *create(uint64_t mem_size, unsigned vcpu_count, const 
 	pthread_mutex_init(&m->lock, NULL);
 	m->mem_size = mem_size;
 	m->vcpu_count = vcpu_count;
-	void *mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *mem = mmap(
+		NULL, mem_size, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | (mem_prealloc ? MAP_POPULATE : MAP_NORESERVE), -1, 0);
 	m->mem = mem == MAP_FAILED ? NULL : mem;
 	/* 4K pages: a relaunch then only refaults what was touched. */
 	if (m->mem != NULL) {

@@ -98,6 +98,10 @@ const char *sim_guest_read(struct sim_machine *m, unsigned vmpl, gpa_t gpa, void
 const char *sim_guest_write(struct sim_machine *m, unsigned vmpl, gpa_t gpa, const void *buf,
 			    size_t len);
 
+/* The next machines' guest memory is allocated and touched when they are made, as QEMU's
+ * -mem-prealloc does, instead of at each page's first access. */
+void sim_set_mem_prealloc(bool on);
+
 /* The migration key the next launches give Donjon (stage 1: a pre-shared test key). */
 void sim_set_migrate_key(const uint8_t key[32]);
 void sim_boot_migrate_key(struct svsm_boot *b);

@@ -304,6 +304,18 @@ bool plat_service_exchange(enum svsm_service s, const void *req, size_t req_len,
 	return true;
 }
 
+void *plat_service_state_buffer(size_t len)
+{
+	static uint8_t *buf;
+	static size_t cap;
+
+	if (buf == NULL) {
+		buf = malloc(len);
+		cap = buf != NULL ? len : 0U;
+	}
+	return len <= cap ? buf : NULL;
+}
+
 void plat_service_stop(enum svsm_service s, const char *why)
 {
 	struct sim_service *sv = service_of(s);

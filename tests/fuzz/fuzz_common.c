@@ -121,8 +121,8 @@ void fuzz_guest_pages(uint64_t base, unsigned pages, uint64_t deposited)
 	for (unsigned i = 0; i < pages; i++) {
 		list[1 + i] = (base + i * PAGE_SIZE) | PVAL_ENTRY_VALIDATE;
 	}
-	if (sim_guest_write(m, SIM_GUEST_VMPL, gpa_init(caa + 8), list, (1U + pages) * 8U) !=
-		    NULL ||
+	if (sim_guest_write(m, SIM_GUEST_VMPL, gpa_init(caa + 8), list,
+			    ((size_t)pages + 1U) * 8U) != NULL ||
 	    sim_vcpu_call(m, 0, &regs, &status) != NULL || regs.rax != SVSM_SUCCESS) {
 		abort();
 	}

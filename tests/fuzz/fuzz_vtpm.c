@@ -56,6 +56,13 @@ void plat_service_stop(enum svsm_service s, const char *why)
 	svc_running = false;
 }
 
+void *plat_service_state_buffer(size_t len)
+{
+	static uint8_t buf[CHANNEL_HEADER_SIZE + CHANNEL_STATE_MAX + 2048U];
+
+	return len <= sizeof(buf) ? buf : NULL;
+}
+
 static void put_header(uint8_t *msg, uint32_t kind, uint32_t status, uint32_t length)
 {
 	store32(msg, 0, CHANNEL_MAGIC);

@@ -819,13 +819,15 @@ static void usage(FILE *out)
 {
 	(void)fprintf(
 		out,
-		"usage: donjon-sim [--mem SIZE] [--vcpus N] [--migrate-key HEX] [--incoming PATH]\n"
+		"usage: donjon-sim [--mem SIZE] [--mem-prealloc] [--vcpus N] [--migrate-key HEX]\n"
+		"                  [--incoming PATH]\n"
 		"                  [--migrate-policy LIST] [--migrate-mode M] [--vtpm PATH]\n"
 		"                  [--vtpm-state DIR] [--service-budget MS] [-s FILE] [-q]\n"
 		"                  [FILE.igvm]\n"
 		"  FILE.igvm    launch from this IGVM file as QEMU and KVM would (without it:\n"
 		"               the built-in layout, Donjon's range measured as zero pages)\n"
 		"  --mem SIZE   guest memory in bytes, K/M/G suffix allowed (default 256M)\n"
+		"  --mem-prealloc  allocate all guest memory at start, as QEMU's -mem-prealloc\n"
 		"  --vcpus N    vCPUs, 1 to %u (default 1)\n"
 		"  --migrate-key HEX  a 32-byte pre-shared migration key (test key, stage 1)\n"
 		"  --migrate-policy LIST  the guest's migration policy, measured at launch (not\n"
@@ -859,6 +861,7 @@ int main(int argc, char **argv)
 		{ "vtpm", required_argument, NULL, 't' },
 		{ "vtpm-state", required_argument, NULL, 'd' },
 		{ "service-budget", required_argument, NULL, 'b' },
+		{ "mem-prealloc", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -931,6 +934,9 @@ int main(int argc, char **argv)
 			policy_given = true;
 			break;
 		}
+		case 'P':
+			sim_set_mem_prealloc(true);
+			break;
 		case 't':
 			vtpm = optarg;
 			break;

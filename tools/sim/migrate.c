@@ -135,19 +135,69 @@ static void status(struct host *h, struct status *s)
 	memcpy(s->why, r + MIG_STATUS_WHY, sizeof(s->why) - 1U);
 }
 
-/* Send the records the ring holds, one frame each. */
+/* Send the records the ring holds, one frame each, in one write. A record is at least
+ * 80 bytes, so its 4-byte length prefix at most doubles nothing. */
+static uint8_t out_frames[RING_SIZE + RING_SIZE / 16U];
+
 static bool send_records(struct host *h, uint32_t used)
 {
 	const uint8_t *r = ring(h);
 	uint32_t off = 0;
+	size_t n = 0;
 
 	while (off < used) {
 		uint32_t size = 64U + load32(r + off, 20) + 16U;
 
-		if (size > used - off || !send_frame(h->fd, r + off, size)) {
+		if (size > used - off || n + 4U + size > sizeof(out_frames)) {
 			return false;
 		}
+		store32(out_frames, n, size);
+		memcpy(out_frames + n + 4U, r + off, size);
+		n += 4U + size;
 		off += size;
+	}
+	return sock_write_all(h->fd, out_frames, n);
+}
+
+/* The destination's side of the stream: frames read in large chunks, so that every frame
+ * already here can go to the SVSM in one PUSH. */
+static uint8_t in_buf[2U * RING_SIZE];
+static size_t in_lo, in_hi;
+
+/* True if a complete frame is at the front, *len its length. */
+static bool frame_ready(uint32_t *len)
+{
+	if (in_hi - in_lo < 4U) {
+		return false;
+	}
+	*len = load32(in_buf, in_lo);
+	return *len <= in_hi - in_lo - 4U;
+}
+
+/* Reads until a whole frame is at the front; false at the end of the stream or for a
+ * frame larger than the ring. */
+static bool fill_frame(int fd)
+{
+	uint32_t len = 0;
+
+	while (!frame_ready(&len)) {
+		if (in_hi - in_lo >= 4U && load32(in_buf, in_lo) > RING_SIZE) {
+			return false;
+		}
+		if (in_lo != 0U) {
+			memmove(in_buf, in_buf + in_lo, in_hi - in_lo);
+			in_hi -= in_lo;
+			in_lo = 0;
+		}
+		ssize_t n = read(fd, in_buf + in_hi, sizeof(in_buf) - in_hi);
+
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			return false;
+		}
+		in_hi += (size_t)n;
 	}
 	return true;
 }
@@ -262,10 +312,12 @@ void sim_migrate_incoming(struct sim_machine *m, const char *path)
 		(void)close(h.fd);
 		return;
 	}
+	in_lo = in_hi = 0;
 	for (;;) {
-		uint32_t len = 0;
+		uint32_t used = 0;
+		uint64_t first = frames;
 
-		if (!recv_frame(h.fd, frame, &len)) {
+		if (!fill_frame(h.fd)) {
 			struct status s;
 
 			status(&h, &s);
@@ -274,19 +326,30 @@ void sim_migrate_incoming(struct sim_machine *m, const char *path)
 			       (unsigned long long)s.records);
 			break;
 		}
-		frames++;
-		/* The headers are in clear: the host makes the 2 MiB private RMP entries that
-		 * the records of 2M pages need before the SVSM can validate them. */
-		struct rmp_entry e;
+		/* Every complete frame already read that fits goes into one PUSH. */
+		uint32_t len = 0;
 
-		if (len >= 64U && (frame[3] & MIG_FLAG_2M_HOST) != 0U &&
-		    (load64(frame, 24) & (PAGE_SIZE_2M - 1U)) == 0U &&
-		    sim_rmp_entry(m, gpa_init(load64(frame, 24)), &e) && !e.size_2m) {
-			(void)sim_host_psc(m, gpa_init(load64(frame, 24)), PAGE_2M, PSC_PRIVATE);
+		while (frame_ready(&len) && len <= RING_SIZE - used) {
+			uint8_t *rec = ring(&h) + used;
+			struct rmp_entry e;
+
+			memcpy(rec, in_buf + in_lo + 4U, len);
+			in_lo += 4U + len;
+			used += len;
+			frames++;
+			/* The headers are in clear: the host makes the 2 MiB private RMP entries
+			 * that the records of 2M pages need before the SVSM can validate them. */
+			if (len >= 64U && (rec[3] & MIG_FLAG_2M_HOST) != 0U &&
+			    (load64(rec, 24) & (PAGE_SIZE_2M - 1U)) == 0U &&
+			    sim_rmp_entry(m, gpa_init(load64(rec, 24)), &e) && !e.size_2m) {
+				(void)sim_host_psc(m, gpa_init(load64(rec, 24)), PAGE_2M,
+						   PSC_PRIVATE);
+			}
 		}
-		memcpy(ring(&h), frame, len);
-		uint32_t st = request(&h, MIG_CMD_PUSH, 0, len);
+		uint32_t st = request(&h, MIG_CMD_PUSH, 0, used);
 
+		/* The record the SVSM stopped at: the last one it looked at. */
+		frames = first + load32(mb(&h), MIG_MB_OUT_RECORDS);
 		if ((out_flags(&h) & MIG_OUT_REPLY) != 0U) {
 			(void)send_frame(h.fd, ring(&h), out_used(&h));
 		}
