@@ -363,6 +363,10 @@ static bool put_vtpm(uint8_t *out, size_t *n, uint32_t *records, bool *ok)
 	r.payload = mig.vtpm_image + mig.vtpm_off;
 	*ok = put(&r, out, n, records);
 	mig.vtpm_off += piece;
+	/* Sealed: the seeds in clear go. */
+	if (mig.vtpm_off == mig.vtpm_len) {
+		vtpm_wipe_state();
+	}
 	return true;
 }
 
@@ -878,11 +882,6 @@ static const char *dst_commit(void)
 {
 	const char *why = commit_problem();
 
-	/* The last check that can fail, and the first change: the vTPM takes its state (a
-	 * refused one leaves it as it was). */
-	if (why == NULL && vtpm_offered()) {
-		why = vtpm_import(mig.vtpm_len);
-	}
 	if (why != NULL) {
 		return why;
 	}
@@ -903,6 +902,14 @@ static const char *dst_commit(void)
 
 		if (rec != NULL) {
 			pagestate_set_owner(rec->caa, PAGE_SIZE, PAGE_CA);
+		}
+	}
+	/* The last step that can fail: the vTPM takes its state. A commit that fails leaves
+	 * the destination FAILED, where the guest never runs, whatever it changed. */
+	if (vtpm_offered()) {
+		why = vtpm_import(mig.vtpm_len);
+		if (why != NULL) {
+			return why;
 		}
 	}
 	release_all();

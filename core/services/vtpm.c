@@ -1,6 +1,7 @@
 /* The vTPM service's client in the core: requests built here, every response checked
  * against include/donjon/service_channel.h before a byte of it is used. */
 #include <donjon/bytes.h>
+#include <donjon/crypto.h>
 #include <donjon/platform.h>
 
 #include "services/vtpm.h"
@@ -54,6 +55,9 @@ void vtpm_init(void)
 {
 	state = plat_service_running(SVSM_SERVICE_VTPM) ? VTPM_FRESH : VTPM_ABSENT;
 	ek_len = 0;
+	if (state != VTPM_ABSENT) {
+		vtpm_wipe_state();
+	}
 }
 
 bool vtpm_offered(void)
@@ -345,24 +349,40 @@ const char *vtpm_import(size_t len)
 	size_t blob_len = len - 4U - key_len;
 
 	put_header(msg, CHANNEL_KIND_SET_STATE, (uint32_t)blob_len);
-	if (!plat_service_exchange(SVSM_SERVICE_VTPM, msg, CHANNEL_HEADER_SIZE + blob_len, reply,
-				   sizeof(reply), &got)) {
+	bool sent = plat_service_exchange(SVSM_SERVICE_VTPM, msg, CHANNEL_HEADER_SIZE + blob_len,
+					  reply, sizeof(reply), &got);
+	const char *why = NULL;
+
+	if (sent) {
+		__builtin_memcpy(ek_public, img + blob_len, key_len);
+	}
+	/* The seeds in clear go, whatever the answer. */
+	vtpm_wipe_state();
+	if (!sent) {
 		state = VTPM_BROKEN;
 		return "the vTPM's service stopped";
 	}
 	uint32_t status = reply_status(reply, got, CHANNEL_KIND_SET_STATE);
 
 	if (status == CHANNEL_STATUS_BAD_STATE) {
-		return "the vTPM refused the state";
-	}
-	if (status != CHANNEL_STATUS_OK || got != CHANNEL_HEADER_SIZE) {
+		why = "the vTPM refused the state";
+	} else if (status != CHANNEL_STATUS_OK || got != CHANNEL_HEADER_SIZE) {
 		if (status != UINT32_MAX) {
 			broken("it did not take a well-formed state");
 		}
-		return "the vTPM's service stopped";
+		why = "the vTPM's service stopped";
+	} else {
+		ek_len = key_len;
+		state = VTPM_RUNNING;
 	}
-	__builtin_memcpy(ek_public, img + blob_len, key_len);
-	ek_len = key_len;
-	state = VTPM_RUNNING;
-	return NULL;
+	return why;
+}
+
+void vtpm_wipe_state(void)
+{
+	uint8_t *msg = state_msg();
+
+	if (msg != NULL) {
+		crypto_wipe(msg, STATE_MSG_SIZE);
+	}
 }

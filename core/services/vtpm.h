@@ -55,4 +55,7 @@ uint8_t *vtpm_import_buffer(void);
  * otherwise why not; a refused image leaves the vTPM as it was. */
 const char *vtpm_import(size_t len);
 
+/* Wipe the state buffer (an image holds the TPM's seeds in clear). */
+void vtpm_wipe_state(void);
+
 #endif

@@ -68,16 +68,16 @@ static void stop(struct sim_service *sv, const char *why)
 	(void)close(sv->to_fd);
 	(void)close(sv->from_fd);
 	/* One that closed its output is usually exiting: give it 50 ms to be reaped. */
-	for (int i = 0; i < 10 && (done = waitpid(sv->pid, &status, WNOHANG)) == 0; i++) {
+	for (int i = 0; i < 10 && (done = waitpid(sv->pid, &status, WNOHANG)) != sv->pid; i++) {
 		(void)usleep(5000);
 	}
-	if (done == 0) {
+	if (done != sv->pid) {
 		(void)kill(sv->pid, SIGKILL);
 		while (waitpid(sv->pid, &status, 0) < 0 && errno == EINTR) {
 		}
-	} else if (done == sv->pid && WIFEXITED(status)) {
+	} else if (WIFEXITED(status)) {
 		(void)snprintf(how, sizeof(how), " (exit status %d)", WEXITSTATUS(status));
-	} else if (done == sv->pid && WIFSIGNALED(status)) {
+	} else if (WIFSIGNALED(status)) {
 		(void)snprintf(how, sizeof(how), " (signal %d)", WTERMSIG(status));
 	}
 	(void)snprintf(sv->why, sizeof(sv->why), "%s%s", why, how);
@@ -151,6 +151,10 @@ bool sim_service_start(enum svsm_service s, const char *path, const char *state_
 	}
 	(void)close(to[0]);
 	(void)close(from[1]);
+	/* Non-blocking: a service that stops reading or writing cannot hold a write or a
+	 * read past the budget (poll says "ready" for the first byte only). */
+	(void)fcntl(to[1], F_SETFL, O_NONBLOCK);
+	(void)fcntl(from[0], F_SETFL, O_NONBLOCK);
 	sv->to_fd = to[1];
 	sv->from_fd = from[0];
 	sv->running = true;
@@ -298,6 +302,13 @@ bool plat_service_exchange(enum svsm_service s, const void *req, size_t req_len,
 	r = read_all(sv->from_fd, out + CHANNEL_HEADER_SIZE, length, deadline);
 	if (r != IO_OK) {
 		stop_for(sv, r, "response");
+		return false;
+	}
+	/* One response per request: anything more would be taken for the next answer. */
+	struct pollfd more = { .fd = sv->from_fd, .events = POLLIN };
+
+	if (poll(&more, 1, 0) > 0 && (more.revents & POLLIN) != 0) {
+		stop(sv, "it sent more than one response to a request");
 		return false;
 	}
 	*resp_len = CHANNEL_HEADER_SIZE + (size_t)length;

@@ -80,6 +80,9 @@ static void put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* A message must arrive whole within 5 s of its first byte. */
+#define MSG_BUDGET_MS 5000
+
 /* The guest's SVSM_VTPM_CMD. Returns the response's length in resp, or -1 with a message on
  * stderr. Runs under the host lock: no command line runs meanwhile. */
 static long guest_vtpm_cmd(uint8_t locality, const uint8_t *cmd, uint32_t len,
@@ -125,7 +128,7 @@ static long guest_vtpm_cmd(uint8_t locality, const uint8_t *cmd, uint32_t len,
 }
 
 /* One SEND_COMMAND after its code; false ends the connection. */
-static bool serve_command(int fd)
+static bool serve_command(int fd, int64_t deadline)
 {
 	uint8_t hdr[5];
 	uint8_t cmd[SVSM_VTPM_BUFFER_SIZE];
@@ -135,13 +138,13 @@ static bool serve_command(int fd)
 	int one = 1;
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
-	if (!sock_read_all(fd, hdr, sizeof(hdr))) {
+	if (!sock_read_by(fd, hdr, sizeof(hdr), deadline)) {
 		return false;
 	}
 	uint32_t len = be32(hdr + 1);
 
 	if (len == 0 || len > SVSM_VTPM_BUFFER_SIZE - SVSM_VTPM_REQ_HEADER ||
-	    !sock_read_all(fd, cmd, len)) {
+	    !sock_read_by(fd, cmd, len, deadline)) {
 		return false;
 	}
 	sim_host_lock();
@@ -166,13 +169,15 @@ static bool serve(const struct client *c)
 	/* The TCTI writes a message in small pieces: without a quick ACK each tool call
 	 * waits for the delayed one (toolchain notes, section 5). */
 	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
-	if (!sock_read_all(c->fd, code, sizeof(code))) {
+	int64_t deadline = sock_now_ms() + MSG_BUDGET_MS;
+
+	if (!sock_read_by(c->fd, code, sizeof(code), deadline)) {
 		return false;
 	}
 	uint32_t v = be32(code);
 
 	if (!c->platform) {
-		return v == MSSIM_SEND_COMMAND && serve_command(c->fd);
+		return v == MSSIM_SEND_COMMAND && serve_command(c->fd, deadline);
 	}
 	/* POWER_ON, POWER_OFF, PP_ON, PP_OFF, CANCEL_ON, CANCEL_OFF, NV_ON, NV_OFF, RESET. */
 	const uint32_t answered = 1U << 1 | 1U << 2 | 1U << 3 | 1U << 4 | 1U << 9 | 1U << 10 |
@@ -197,8 +202,10 @@ static void accept_client(int lfd, bool platform)
 		return;
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* A client that stops inside a message is dropped after 5 s. */
+	/* A client that stops inside a message, or stops reading its answers, is dropped
+	 * after 5 s (and a message must be whole within that). */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	for (unsigned i = 0; i < TCTI_CLIENTS; i++) {
 		if (t.clients[i].fd < 0) {
 			t.clients[i] = (struct client){ fd, platform };
@@ -275,6 +282,16 @@ static uint16_t bound_port(int fd)
 	return ntohs(a.sin_port);
 }
 
+static void close_listeners(void)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		if (t.listen[i] >= 0) {
+			(void)close(t.listen[i]);
+		}
+		t.listen[i] = -1;
+	}
+}
+
 const char *sim_tcti_start(struct sim_machine *m, uint16_t port, gpa_t buf, unsigned vcpu,
 			   uint16_t *bound)
 {
@@ -307,6 +324,7 @@ const char *sim_tcti_start(struct sim_machine *m, uint16_t port, gpa_t buf, unsi
 		return "found no free pair of ports";
 	}
 	if (pipe2(t.wake, O_CLOEXEC) != 0) {
+		close_listeners();
 		return "pipe failed";
 	}
 	for (unsigned i = 0; i < TCTI_CLIENTS; i++) {
@@ -316,6 +334,11 @@ const char *sim_tcti_start(struct sim_machine *m, uint16_t port, gpa_t buf, unsi
 	t.buf = buf;
 	t.vcpu = vcpu;
 	if (pthread_create(&t.thread, NULL, tcti_thread, NULL) != 0) {
+		close_listeners();
+		for (unsigned i = 0; i < 2; i++) {
+			(void)close(t.wake[i]);
+			t.wake[i] = -1;
+		}
 		return "cannot start its thread";
 	}
 	t.running = true;
