@@ -363,8 +363,11 @@ static bool boot(struct sim_machine *m, char *err, size_t errlen)
 		.state_size = svsm_state_size(m->mem_size),
 	};
 
-	/* Dropping the pages of a private anonymous mapping makes them read as zero. */
-	if (madvise(m->mem, m->mem_size, MADV_DONTNEED) != 0) {
+	/* Dropping the pages of a private anonymous mapping makes them read as zero; with
+	 * --mem-prealloc they stay allocated and are cleared here instead. */
+	if (m->mem_prealloc) {
+		memset(m->mem, 0, m->mem_size);
+	} else if (madvise(m->mem, m->mem_size, MADV_DONTNEED) != 0) {
 		return false;
 	}
 	for (uint64_t i = 0; i < m->mem_size >> PAGE_SHIFT; i++) {
@@ -407,6 +410,7 @@ static struct sim_machine *create(uint64_t mem_size, unsigned vcpu_count, const 
 	}
 	pthread_mutex_init(&m->lock, NULL);
 	m->mem_size = mem_size;
+	m->mem_prealloc = mem_prealloc;
 	m->vcpu_count = vcpu_count;
 	void *mem = mmap(
 		NULL, mem_size, PROT_READ | PROT_WRITE,

@@ -51,6 +51,7 @@ struct sim_machine {
 	pthread_mutex_t lock;
 	uint8_t *mem;
 	uint64_t mem_size;
+	bool mem_prealloc; /* guest memory stays allocated across launches */
 	struct rmp_entry *rmp;
 	unsigned vcpu_count;
 	struct sim_vcpu vcpus[SVSM_MAX_VCPUS];
