@@ -19,6 +19,7 @@ static uint8_t request[CHANNEL_HEADER_SIZE + 1U + CHANNEL_TPM_MAX];
 static uint8_t reply[CHANNEL_HEADER_SIZE + CHANNEL_TPM_MAX];
 /* The EK's TPMT_PUBLIC: an RSA 2048 one is 314 bytes. */
 static uint8_t ek_public[VTPM_EK_MAX];
+static uint32_t ek_len;
 /* A GET_STATE response or a SET_STATE request: the channel's header, then a migration's
  * image (vtpm.h), in the platform's buffer for service state. */
 #define STATE_MSG_SIZE (CHANNEL_HEADER_SIZE + VTPM_IMAGE_MAX)
@@ -27,29 +28,10 @@ static uint8_t *state_msg(void)
 {
 	return plat_service_state_buffer(STATE_MSG_SIZE);
 }
-static uint32_t ek_len;
 
 #define TPM_ST_NO_SESSIONS 0x8001U
 #define TPM_RC_SUCCESS 0U
 #define TPM_RC_FAILURE 0x101U
-
-static uint32_t be32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t be16_get(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static void be32_put(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 void vtpm_init(void)
 {
@@ -139,7 +121,7 @@ static uint32_t exchange_command(const uint8_t *cmd, uint32_t len)
 		return 0;
 	}
 	if (length < CHANNEL_TPM_HEADER_SIZE || length > VTPM_RESPONSE_MAX ||
-	    be32_get(reply + CHANNEL_HEADER_SIZE + 2U) != length) {
+	    load32_be(reply, CHANNEL_HEADER_SIZE + 2U) != length) {
 		broken("its TPM response's size is not the response's length");
 		return 0;
 	}
@@ -150,7 +132,7 @@ static uint32_t exchange_command(const uint8_t *cmd, uint32_t len)
 static uint32_t run_internal(const uint8_t *cmd, uint32_t len, uint32_t *resp_len)
 {
 	*resp_len = exchange_command(cmd, len);
-	return *resp_len == 0U ? TPM_RC_FAILURE : be32_get(reply + CHANNEL_HEADER_SIZE + 6U);
+	return *resp_len == 0U ? TPM_RC_FAILURE : load32_be(reply, CHANNEL_HEADER_SIZE + 6U);
 }
 
 /* TPM2_CreatePrimary(TPM_RH_ENDORSEMENT) with the empty password and an empty sensitive
@@ -205,7 +187,7 @@ static void read_ek(uint32_t len)
 	if (len < 20U) {
 		return;
 	}
-	pub_len = be16_get(r + 18);
+	pub_len = load16_be(r, 18);
 	__builtin_memcpy(flush + 10, r + 10, 4);
 	if (pub_len != 0U && pub_len <= VTPM_EK_MAX && 20U + pub_len <= len) {
 		__builtin_memcpy(ek_public, r + 20, pub_len);
@@ -258,8 +240,8 @@ uint32_t vtpm_execute(const uint8_t *cmd, uint32_t len, uint8_t resp[VTPM_RESPON
 		/* What a TPM in failure mode answers. */
 		resp[0] = (uint8_t)(TPM_ST_NO_SESSIONS >> 8);
 		resp[1] = (uint8_t)TPM_ST_NO_SESSIONS;
-		be32_put(resp + 2, CHANNEL_TPM_HEADER_SIZE);
-		be32_put(resp + 6, TPM_RC_FAILURE);
+		store32_be(resp, 2, CHANNEL_TPM_HEADER_SIZE);
+		store32_be(resp, 6, TPM_RC_FAILURE);
 		return CHANNEL_TPM_HEADER_SIZE;
 	}
 	__builtin_memcpy(resp, reply + CHANNEL_HEADER_SIZE, got);

@@ -204,41 +204,22 @@ static bool wait_fd(int fd, short events, int64_t deadline)
 
 enum io_result { IO_OK, IO_EOF, IO_TIMEOUT, IO_ERROR };
 
-static enum io_result write_all(int fd, const uint8_t *p, size_t len, int64_t deadline)
+/* Moves all len bytes one way (out: to the service) before the deadline. */
+static enum io_result transfer(int fd, uint8_t *p, size_t len, bool out, int64_t deadline)
 {
 	while (len > 0) {
-		if (!wait_fd(fd, POLLOUT, deadline)) {
+		if (!wait_fd(fd, out ? POLLOUT : POLLIN, deadline)) {
 			return IO_TIMEOUT;
 		}
-		ssize_t n = write(fd, p, len);
+		ssize_t n = out ? write(fd, p, len) : read(fd, p, len);
 
 		if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
 			continue;
 		}
-		if (n <= 0) {
-			return IO_ERROR;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return IO_OK;
-}
-
-static enum io_result read_all(int fd, uint8_t *p, size_t len, int64_t deadline)
-{
-	while (len > 0) {
-		if (!wait_fd(fd, POLLIN, deadline)) {
-			return IO_TIMEOUT;
-		}
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-			continue;
-		}
-		if (n == 0) {
+		if (n == 0 && !out) {
 			return IO_EOF;
 		}
-		if (n < 0) {
+		if (n <= 0) {
 			return IO_ERROR;
 		}
 		p += n;
@@ -278,13 +259,14 @@ bool plat_service_exchange(enum svsm_service s, const void *req, size_t req_len,
 	if (resp_cap < CHANNEL_HEADER_SIZE) {
 		return false;
 	}
-	r = write_all(sv->to_fd, req, req_len, deadline);
+	/* SAFETY: transfer only reads through the pointer when out is true. */
+	r = transfer(sv->to_fd, (uint8_t *)(uintptr_t)req, req_len, true, deadline);
 	if (r != IO_OK) {
 		/* A service that died reads nothing: the write fails with EPIPE. */
 		stop_for(sv, r, "request");
 		return false;
 	}
-	r = read_all(sv->from_fd, out, CHANNEL_HEADER_SIZE, deadline);
+	r = transfer(sv->from_fd, out, CHANNEL_HEADER_SIZE, false, deadline);
 	if (r != IO_OK) {
 		stop_for(sv, r, "response");
 		return false;
@@ -299,7 +281,7 @@ bool plat_service_exchange(enum svsm_service s, const void *req, size_t req_len,
 		stop(sv, why);
 		return false;
 	}
-	r = read_all(sv->from_fd, out + CHANNEL_HEADER_SIZE, length, deadline);
+	r = transfer(sv->from_fd, out + CHANNEL_HEADER_SIZE, length, false, deadline);
 	if (r != IO_OK) {
 		stop_for(sv, r, "response");
 		return false;
@@ -349,11 +331,6 @@ const char *sim_service_state(enum svsm_service s, int *pid)
 		return "";
 	}
 	return sv->why;
-}
-
-const char *sim_service_name(enum svsm_service s)
-{
-	return (unsigned)s < SVSM_SERVICE_COUNT ? service_names[s] : "?";
 }
 
 void sim_service_end_all(void)

@@ -22,7 +22,6 @@ bool sim_service_start(enum svsm_service s, const char *path, const char *state_
 /* NULL if service s was never started; "" while it runs (its pid in *pid); otherwise why
  * it was stopped. */
 const char *sim_service_state(enum svsm_service s, int *pid);
-const char *sim_service_name(enum svsm_service s);
 
 /* End every service (its input closed, then killed if it has not exited within 2 s) and
  * remove the temporary state directories. */

@@ -352,7 +352,7 @@ static void own_report_is_signed_by_the_chip(void)
 
 /* SVSM_ATTEST_SERVICES as Linux makes it: the operation structure at CAA+8, 4K report and
  * manifest buffers and 16K for certificates, RDX = R8 = -1. The answer: the sizes, the
- * services manifest (the bare header: no service has one yet) and a VMPL0 report with
+ * services manifest (the bare header: the test machines run no vTPM) and a VMPL0 report with
  * REPORT_DATA = SHA-512(nonce || manifest). A report buffer in Donjon's memory is refused
  * first, and nothing is written. */
 static void attest_services_as_linux_calls_it(void)

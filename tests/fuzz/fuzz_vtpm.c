@@ -116,10 +116,7 @@ bool plat_service_exchange(enum svsm_service s, const void *req, size_t req_len,
 	}
 	t[0] = 0x80;
 	t[1] = 0x01;
-	t[2] = (uint8_t)(len >> 24);
-	t[3] = (uint8_t)(len >> 16);
-	t[4] = (uint8_t)(len >> 8);
-	t[5] = (uint8_t)len;
+	store32_be(t, 2, len);
 	if ((mode & 0x0FU) < 6U) {
 		/* Success: rc 0 (Startup and the EK need it) or anything. */
 		if ((mode & 1U) == 0U) {
@@ -153,7 +150,7 @@ bool plat_service_exchange(enum svsm_service s, const void *req, size_t req_len,
 		break;
 	}
 	if (load32(r, 0) == CHANNEL_MAGIC && load32(r, 4) == kind && load32(r, 8) == 0U &&
-	    load32(t, 2) == __builtin_bswap32(len)) {
+	    load32_be(t, 2) == len) {
 		well_formed = true;
 	}
 	if (well_formed && kind == CHANNEL_KIND_TPM_COMMAND && len <= 4092U) {

@@ -93,7 +93,7 @@ void check_attest_protocol(void)
 	      SVSM_ERR_INVALID_ADDRESS);
 	CHECK(untouched(ATTEST_REPORT, 2U * PAGE_SIZE));
 
-	/* No service has the GUID asked for (none has a manifest yet). */
+	/* No service has the GUID asked for (the native platform runs no vTPM). */
 	(void)attest_op(SNP_REPORT_SIZE, PAGE_SIZE);
 	for (unsigned i = 0; i < 16U; i++) {
 		ptr(caa + 8 + 0x40)[i] = (uint8_t)(0x11U * i);

@@ -54,7 +54,6 @@ static struct {
 	struct client clients[TCTI_CLIENTS];
 	pthread_t thread;
 	bool running;
-	unsigned long commands;
 } t = { .listen = { -1, -1 }, .wake = { -1, -1 } };
 
 void sim_host_lock(void)
@@ -65,19 +64,6 @@ void sim_host_lock(void)
 void sim_host_unlock(void)
 {
 	pthread_mutex_unlock(&host_lock);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 /* A message must arrive whole within 5 s of its first byte. */
@@ -141,7 +127,7 @@ static bool serve_command(int fd, int64_t deadline)
 	if (!sock_read_by(fd, hdr, sizeof(hdr), deadline)) {
 		return false;
 	}
-	uint32_t len = be32(hdr + 1);
+	uint32_t len = load32_be(hdr, 1);
 
 	if (len == 0 || len > SVSM_VTPM_BUFFER_SIZE - SVSM_VTPM_REQ_HEADER ||
 	    !sock_read_by(fd, cmd, len, deadline)) {
@@ -149,13 +135,12 @@ static bool serve_command(int fd, int64_t deadline)
 	}
 	sim_host_lock();
 	n = guest_vtpm_cmd(hdr[0], cmd, len, out + 4);
-	t.commands++;
 	sim_host_unlock();
 	if (n < 0) {
 		return false;
 	}
-	put_be32(out, (uint32_t)n);
-	put_be32(out + 4 + n, 0);
+	store32_be(out, 0, (uint32_t)n);
+	store32_be(out, 4 + (size_t)n, 0);
 	return sock_write_all(fd, out, 8 + (size_t)n);
 }
 
@@ -174,7 +159,7 @@ static bool serve(const struct client *c)
 	if (!sock_read_by(c->fd, code, sizeof(code), deadline)) {
 		return false;
 	}
-	uint32_t v = be32(code);
+	uint32_t v = load32_be(code, 0);
 
 	if (!c->platform) {
 		return v == MSSIM_SEND_COMMAND && serve_command(c->fd, deadline);
@@ -343,11 +328,6 @@ const char *sim_tcti_start(struct sim_machine *m, uint16_t port, gpa_t buf, unsi
 	}
 	t.running = true;
 	return NULL;
-}
-
-unsigned long sim_tcti_commands(void)
-{
-	return t.commands;
 }
 
 void sim_tcti_stop(void)

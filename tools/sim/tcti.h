@@ -16,8 +16,6 @@ void sim_host_unlock(void);
  * page the guest has validated). NULL on success, otherwise why not. */
 const char *sim_tcti_start(struct sim_machine *m, uint16_t port, gpa_t buf, unsigned vcpu,
 			   uint16_t *bound);
-/* TPM commands carried so far. */
-unsigned long sim_tcti_commands(void);
 /* Stop serving; not with the host lock held. */
 void sim_tcti_stop(void);
 
