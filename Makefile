@@ -54,6 +54,13 @@ endif
 
 include services/vtpm/build.mk
 
+# A hostile service for the kernel's test=service (tests/services/hostile), built as the
+# services are.
+$(BUILD)/tests/hostile-service: tests/services/hostile/hostile.c include/donjon/service_channel.h
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(VTPM_CFLAGS) -fPIE -static-pie -o $@ $<
+
 .PHONY: all deps run test check fuzz bench clean
 all: $(BUILD)/donjon-sim $(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm \
 	$(SERVICES_BIN)
@@ -94,6 +101,12 @@ $(BUILD)/fuzz-migrate: core/migrate/stream.c $(HOSTED_CRYPTO_SRC) tests/fuzz/fuz
 	@mkdir -p $(dir $@)
 	$(say) CLANG $@
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
+
+# The service loader's ELF checks (lib/elf), on their own.
+$(BUILD)/fuzz-elf: lib/elf/elf_image.c tests/fuzz/fuzz_elf.c
+	@mkdir -p $(dir $@)
+	$(say) CLANG $@
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^
 
 $(BUILD)/fuzz-igvm: $(IGVM_LIB_SRC) tests/igvm_sample.c tests/fuzz/fuzz_igvm.c
 	@mkdir -p $(dir $@)
@@ -165,6 +178,7 @@ test: deps
 		$(BUILD)/test-unit $(BUILD)/test-unit-tsan $(BUILD)/test-core $(BUILD)/test-crypto \
 		$(BUILD)/fuzz-request $(BUILD)/fuzz-attest \
 		$(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate $(BUILD)/fuzz-migrate-import $(BUILD)/fuzz-vtpm \
+		$(BUILD)/fuzz-elf $(BUILD)/tests/hostile-service \
 		$(BUILD)/donjon-igvm $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm $(SERVICES_BIN)
 	@scripts/run-tests $(BUILD)
 
@@ -172,7 +186,7 @@ check: deps
 	@scripts/check
 
 fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-attest $(BUILD)/fuzz-igvm $(BUILD)/fuzz-migrate \
-	$(BUILD)/fuzz-migrate-import $(BUILD)/fuzz-vtpm
+	$(BUILD)/fuzz-migrate-import $(BUILD)/fuzz-vtpm $(BUILD)/fuzz-elf
 	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-attest-corpus $(BUILD)/fuzz-igvm-corpus \
 		$(BUILD)/fuzz-migrate-corpus
 	$(BUILD)/fuzz-request -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-corpus
@@ -188,6 +202,8 @@ fuzz: deps $(BUILD)/fuzz-request $(BUILD)/fuzz-attest $(BUILD)/fuzz-igvm $(BUILD
 	@mkdir -p $(BUILD)/fuzz-vtpm-corpus
 	$(BUILD)/fuzz-vtpm -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(BUILD)/fuzz-vtpm-corpus
+	@mkdir -p $(BUILD)/fuzz-elf-corpus
+	$(BUILD)/fuzz-elf -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz-elf-corpus
 
 $(BUILD)/bench-measure: $(call objs,rel,$(IGVM_LIB_SRC)) tests/bench/bench_measure.c
 	$(say) CC $@
@@ -221,7 +237,7 @@ clean:
 # ---- the kernel: freestanding x86-64, booted by QEMU through PVH ----
 # The kernel carries the core, the RMP model and the native platform, and the protocol
 # test guest (tests/guest) as a flat image it loads at launch.
-KERNEL_SRC := $(wildcard kernel/*.c) $(CORE_SRC) lib/crypto/crypto_bearssl.c lib/crypto/crypto_common.c \
+KERNEL_SRC := $(wildcard kernel/*.c kernel/service/*.c) lib/elf/elf_image.c $(CORE_SRC) lib/crypto/crypto_bearssl.c lib/crypto/crypto_common.c \
 	$(wildcard model/rmp/*.c model/psp/*.c model/host/*.c platform/native/*.c) \
 	$(CORE_TEST_SRC) $(CRYPTO_TEST_SRC) tests/bench/bench_crypto.c
 KERNEL_ASM := $(wildcard kernel/arch/x86/*.S)

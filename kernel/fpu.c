@@ -133,3 +133,21 @@ void fpu_section_end(void)
 		__asm__ volatile("fxrstor64 %0" : : "m"(sections[cpu].area));
 	}
 }
+
+void fpu_state_save(void *area)
+{
+	if (has_xsave) {
+		__asm__ volatile("xsave64 (%0)" : : "r"(area), "a"(~0U), "d"(~0U) : "memory");
+	} else {
+		__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+	}
+}
+
+void fpu_state_load(const void *area)
+{
+	if (has_xsave) {
+		__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"(~0U), "d"(~0U) : "memory");
+	} else {
+		__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+	}
+}

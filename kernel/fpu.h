@@ -31,4 +31,9 @@ void fpu_xcr0_leave(uint64_t guest);
 void fpu_section_begin(void);
 void fpu_section_end(void);
 
+/* A task's registers (a ring-3 service's) to and from a 4 KiB, 64-byte aligned area, every
+ * component XCR0 enables. For use inside an FPU section, which keeps what they replace. */
+void fpu_state_save(void *area);
+void fpu_state_load(const void *area);
+
 #endif

@@ -96,6 +96,47 @@ void tick_wait(uint64_t deadline);
 
 #include "fpu.h"
 
+/* ---- ring-3 services (kernel/service) ---- */
+
+/* One static x86-64 Linux program (link it -static-pie) to run in ring 3 with its own
+ * address space, FPU state and RAM filesystem; it speaks include/donjon/service_channel.h
+ * on fd 0 and fd 1 (fd 2 goes to the console, rate-limited). */
+struct kservice_spec {
+	const char *name;   /* for reports */
+	const uint8_t *elf; /* the executable, copied at start (the caller may reuse it) */
+	size_t elf_len;
+	const char *const *argv; /* NULL-terminated; argv[0] first */
+	const char *const *envp; /* NULL-terminated */
+	uint64_t page_limit;	 /* pages its address space may use, page tables included */
+	uint64_t file_pages;	 /* pages its RAM filesystem may use */
+	uint64_t start_ms;	 /* time it may run from its start until it first reads */
+	uint64_t budget_ms;	 /* time it may run for one exchange */
+};
+
+#define KSERVICE_MAX 1U
+
+struct kservice_stats {
+	uint64_t pages, file_pages; /* in use now */
+	uint64_t exchanges, syscalls;
+	uint64_t tsc_user, tsc_kernel; /* TSC ticks in ring 3, and in its system calls */
+};
+
+/* Loads and starts service `id` and runs it until it first waits for a request. False,
+ * with the reason in kservice_why, if the file is refused or the program stops first. */
+bool kservice_start(unsigned id, const struct kservice_spec *spec);
+bool kservice_running(unsigned id);
+/* Gives it in (in_len bytes) on fd 0 and runs it until it waits for more input; what it
+ * wrote to fd 1 meanwhile is in out, *out_len bytes. False if it is not running or stopped
+ * during the exchange (a fault, a forbidden or impossible system call, its exit, its time
+ * budget spent, more than out_cap bytes written): it is then stopped for good, every page
+ * of it freed, and kservice_why says why. Only one CPU at a time may call this for an id. */
+bool kservice_exchange(unsigned id, const void *in, size_t in_len, void *out, size_t out_cap,
+		       size_t *out_len);
+void kservice_stop(unsigned id, const char *why);
+/* Why it stopped ("" while it runs or before it started). */
+const char *kservice_why(unsigned id);
+void kservice_get_stats(unsigned id, struct kservice_stats *st);
+
 /* ---- boot ---- */
 
 /* The value of key=VALUE on the kernel's command line, or NULL. */

@@ -8,4 +8,7 @@
 /* Runs the tests whose names contain `filter` ("all" for every test). */
 bool ktest_run(const char *filter);
 
+/* test=service: the ring-3 runtime against tests/services/hostile (ktest_service.c). */
+__attribute__((noreturn)) void ktest_services(void);
+
 #endif

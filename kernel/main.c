@@ -270,6 +270,9 @@ void kmain(uint32_t start_info)
 	if (test != NULL && test[0] == 'c' && test[1] == 'r' && test[2] == 'y') {
 		kernel_exit(ct_run_tests("crypto-kernel", crypto_tests, crypto_test_count) == 0U);
 	}
+	if (cmdline_is("test", "service")) {
+		ktest_services();
+	}
 	if (test != NULL) {
 		pmm_init(~0ULL);
 		kernel_exit(ktest_run(test));

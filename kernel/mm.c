@@ -147,6 +147,11 @@ void clear_page0(void)
 	__asm__ volatile("invlpg (%0)" : : "r"(0UL) : "memory");
 }
 
+uint64_t paging_kernel_entry0(void)
+{
+	return pml4[0];
+}
+
 void paging_activate(void)
 {
 	write_cr3(kaddr(pml4));

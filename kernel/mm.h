@@ -26,6 +26,9 @@ struct page_flags {
 	bool executable;
 };
 struct page_flags paging_query(uint64_t va);
+/* The kernel's first PML4 entry (the 1:1 map of the low 4 GiB), for an address space that
+ * shares the kernel's mappings (kernel/service). */
+uint64_t paging_kernel_entry0(void);
 /* Load the kernel's page tables on this CPU (APs start on the boot tables). */
 void paging_activate(void);
 

@@ -4,14 +4,28 @@
 #include <stdbool.h>
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/user.h"
 #include "console.h"
 #include "kernel.h"
+#include "percpu.h"
 
 #define MAX_CPUS 8U
 #define IST_STACK_SIZE 8192U
 #define SEL_CODE 0x08
 #define SEL_DATA 0x10
 #define SEL_TSS 0x18
+/* SYSRET's base: its 64-bit CS is the base + 16, its SS the base + 8 (user.h). */
+#define SEL_SYSRET_BASE 0x28ULL
+#define USER_ENTRY_STACK 4096U
+#define MSR_EFER 0xC0000080U
+#define EFER_SCE (1ULL << 0)
+#define MSR_STAR 0xC0000081U
+#define MSR_LSTAR 0xC0000082U
+#define MSR_FMASK 0xC0000084U
+#define MSR_GS_BASE 0xC0000101U
+#define MSR_KERNEL_GS_BASE 0xC0000102U
+/* What SYSCALL clears in RFLAGS: TF, IF, DF, IOPL, NT, AC. */
+#define SYSCALL_FMASK 0x47700ULL
 
 struct tss {
 	uint32_t reserved0;
@@ -25,9 +39,13 @@ struct tss {
 _Static_assert(sizeof(struct tss) == 104, "64-bit TSS");
 
 struct cpu_tables {
-	uint64_t gdt[5]; /* null, code, data, TSS (two slots) */
+	/* null, code, data, TSS (two slots), SYSRET's unused 32-bit code, user data, user
+	 * code */
+	uint64_t gdt[8];
 	struct tss tss;
+	struct user_cpu user;
 	uint8_t ist_stack[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+	uint8_t user_stack[USER_ENTRY_STACK] __attribute__((aligned(16)));
 };
 
 extern const uint64_t trap_entries[32];
@@ -116,12 +134,18 @@ void trap_init_cpu(unsigned cpu)
 		t->tss.ist[i] = (uint64_t)(uintptr_t)&t->ist_stack[i][IST_STACK_SIZE];
 	}
 	t->tss.iomap_base = sizeof(struct tss);
+	/* Exceptions and interrupts from ring 3 start on the entry stack, as SYSCALL does. */
+	t->user.stack_top = (uint64_t)(uintptr_t)&t->user_stack[USER_ENTRY_STACK];
+	t->tss.rsp[0] = t->user.stack_top;
 	t->gdt[0] = 0;
 	t->gdt[1] = 0x00AF9A000000FFFFULL;
 	t->gdt[2] = 0x00CF92000000FFFFULL;
 	t->gdt[3] = (sizeof(struct tss) - 1) | ((tss & 0xFFFFFF) << 16) | (0x89ULL << 40) |
 		    ((tss >> 24 & 0xFF) << 56);
 	t->gdt[4] = tss >> 32;
+	t->gdt[5] = 0;
+	t->gdt[6] = 0x00CFF2000000FFFFULL; /* 0x30: data, DPL 3 */
+	t->gdt[7] = 0x00AFFA000000FFFFULL; /* 0x38: 64-bit code, DPL 3 */
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq %1\n\t"
 			 "leaq 1f(%%rip), %%rax\n\t"
@@ -136,6 +160,22 @@ void trap_init_cpu(unsigned cpu)
 			 :
 			 : "m"(gdtr), "i"(SEL_CODE), "r"(SEL_DATA), "r"(SEL_TSS), "m"(idtr)
 			 : "rax", "memory");
+	wrmsr(MSR_STAR, (SEL_SYSRET_BASE << 48) | ((uint64_t)SEL_CODE << 32));
+	wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)user_syscall_entry);
+	wrmsr(MSR_FMASK, SYSCALL_FMASK);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	wrmsr(MSR_GS_BASE, 0);
+	wrmsr(MSR_KERNEL_GS_BASE, (uint64_t)(uintptr_t)&t->user);
+}
+
+struct user_cpu *user_cpu_this(void)
+{
+	return &cpus[percpu_index()].user;
+}
+
+const char *trap_vector_name(uint64_t v)
+{
+	return v < 32U ? names[v] : "interrupt";
 }
 
 void trap_expect(uint64_t vector, uint64_t resume)

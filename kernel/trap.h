@@ -18,6 +18,9 @@ void trap_init_cpu(unsigned cpu);
 #define TICK_VECTOR 0xEFU
 #define TICK_SPURIOUS_VECTOR 0xFFU
 
+/* "#PF page fault" and the like, for vector v < 32 ("interrupt" above). */
+const char *trap_vector_name(uint64_t v);
+
 /* Called by a test that expects one exception: the next exception with this vector
  * resumes at `resume` instead of stopping the kernel. */
 void trap_expect(uint64_t vector, uint64_t resume);

@@ -33,6 +33,7 @@ static void native_setup(struct native_launch_params *lp)
 		log_msg(LOG_ERR, "not enough memory for Donjon and a guest (need 32 MiB or more)");
 		kernel_exit(false);
 	}
+	native_services_reserve(NATIVE_SVSM_SIZE);
 	pmm_init(NATIVE_SVSM_SIZE);
 	if (!native_npt_init() || !native_psp_init()) {
 		log_msg(LOG_ERR, "no nested page tables or no PSP model (its keys need RDRAND)");
@@ -64,7 +65,7 @@ static void ap_work(unsigned index, bool for_linux)
 		log_msg(LOG_ERR, "CPU %u: cannot run guest vCPUs", index);
 		return;
 	}
-	if (for_linux) {
+	if (for_linux || native_services_wanted()) {
 		tick_cpu_init();
 	}
 	for (;;) {
@@ -106,12 +107,16 @@ static uint32_t guest_mode(void)
 		{ "calls", GUEST_MODE_TIME_CALLS },
 		{ "shootdown", GUEST_MODE_TIME_SHOOTDOWN },
 		{ "attest", GUEST_MODE_TIME_ATTEST },
+		{ "vtpm", GUEST_MODE_TIME_VTPM },
 	};
 
 	for (unsigned i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
 		if (cmdline_is("bench", benches[i].bench)) {
 			return benches[i].mode;
 		}
+	}
+	if (cmdline_is("mode", "vtpm-broken")) {
+		return GUEST_MODE_VTPM_BROKEN;
 	}
 	return cmdline_is("mode", "hostile") ? GUEST_MODE_HOSTILE : GUEST_MODE_CHECKS;
 }
@@ -336,6 +341,10 @@ void native_run_guest(void)
 		native_run_linux();
 	}
 	native_setup(&lp);
+	/* A service that does not start is reported and absent: the guest runs without it. */
+	if (native_services_wanted() && (!tick_init() || !native_services_start())) {
+		log_msg(LOG_WARN, "running the guest without the vTPM");
+	}
 	lp.vcpu_count = smp_start(native_ap_work);
 	log_msg(LOG_INFO, "%u CPU(s) online", lp.vcpu_count);
 	/* touch=unvalidated: the guest's last access goes to memory it never validated
@@ -348,6 +357,7 @@ void native_run_guest(void)
 		kernel_exit(false);
 	}
 	log_msg(LOG_INFO, "guest finished: %s", passed ? "passed" : "failed");
+	native_services_report();
 	log_msg(LOG_INFO, "memory: image %lu KiB, tables %lu KiB, pages %lu KiB, in use %lu KiB",
 		mm_image_bytes() >> 10, mm_reserved_bytes() >> 10, pmm_used_pages() * 4U,
 		(mm_image_bytes() + mm_reserved_bytes() + pmm_used_pages() * 4096U) >> 10);

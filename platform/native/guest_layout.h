@@ -30,6 +30,10 @@
 #define GUEST_MODE_HOSTILE 3U	     /* one vCPU runs, writes and exits while another calls */
 #define GUEST_MODE_TIME_SHOOTDOWN 4U /* time rescinds with other vCPUs running (make bench) */
 #define GUEST_MODE_TIME_ATTEST 5U    /* time SVSM_ATTEST_SERVICES (make bench) */
+#define GUEST_MODE_VTPM_BROKEN 6U    /* its vTPM is stopped by the first command it runs */
+#define GUEST_MODE_TIME_VTPM 7U	     /* time vTPM commands (make bench) */
+/* u32 at +20: 1 if Donjon runs a vTPM (the vTPM protocol is offered), else 0. */
+#define GUEST_PARAMS_VTPM_OFF 20U
 /* Guest memory the launch leaves unvalidated (the test guest never validates it). */
 #define GUEST_UNVALIDATED (NATIVE_GUEST_BASE + 0x2000000ULL)
 #define GUEST_PAGE_TABLES (NATIVE_GUEST_BASE + 0x10000ULL) /* PML4, PDPT, 4 PDs */

@@ -114,6 +114,8 @@ bool native_launch_prepare(const struct native_launch_params *lp, uint64_t *vmsa
 	*(uint32_t *)kernel_ptr(GUEST_PARAMS, 4) = lp->vcpu_count;
 	*(uint64_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_TOUCH_OFF, 8) = lp->touch_gpa;
 	*(uint32_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_MODE_OFF, 4) = lp->guest_mode;
+	*(uint32_t *)kernel_ptr(GUEST_PARAMS + GUEST_PARAMS_VTPM_OFF, 4) =
+		plat_service_running(SVSM_SERVICE_VTPM) ? 1U : 0U;
 	vmsa_init_long_mode(kernel_ptr(startup_vmsa, 4096), GUEST_IMAGE, GUEST_STACK_TOP,
 			    GUEST_PAGE_TABLES);
 	const struct launch_part image = { SNP_PAGE_NORMAL, GUEST_IMAGE,

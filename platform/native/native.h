@@ -88,4 +88,14 @@ const uint8_t *native_psp_chip_key(void);
  * the vCPU is deleted. False if the page is not a runnable VMSA. */
 bool native_vmsa_claim(unsigned cpu, uint64_t vmsa, uint8_t *state);
 
+/* Services (services.c): whether the command line asks for one (the CPUs then need their
+ * timers for its budget); the state buffer reserved (before pmm_init); the service started
+ * (after pmm_init and tick_init), false with a message if it was asked for and did not
+ * start. */
+bool native_services_wanted(void);
+void native_services_reserve(uint64_t limit);
+bool native_services_start(void);
+/* What the service did, and where each TPM command's exchanges spent their time. */
+void native_services_report(void);
+
 #endif

@@ -616,35 +616,3 @@ enum rmp_result native_guest_rmpadjust(unsigned vmpl, uint64_t gpa, enum page_si
 	spin_unlock(&native_lock);
 	return r;
 }
-
-/* The kernel runs no services yet (the ring-3 runtime of issue 11 is still to come): the
- * vTPM protocol is not offered on the native platform. */
-bool plat_service_running(enum svsm_service s)
-{
-	(void)s;
-	return false;
-}
-
-bool plat_service_exchange(enum svsm_service s, const void *req, size_t req_len, void *resp,
-			   size_t resp_cap, size_t *resp_len)
-{
-	(void)s;
-	(void)req;
-	(void)req_len;
-	(void)resp;
-	(void)resp_cap;
-	*resp_len = 0;
-	return false;
-}
-
-void *plat_service_state_buffer(size_t len)
-{
-	(void)len;
-	return NULL;
-}
-
-void plat_service_stop(enum svsm_service s, const char *why)
-{
-	(void)s;
-	(void)why;
-}

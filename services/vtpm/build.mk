@@ -13,6 +13,6 @@ VTPM_CFLAGS = -std=gnu17 -O2 -Wall -Wextra -Werror -Wshadow -Wvla -Wconversion \
 $(BUILD)/services/vtpm: $(VTPM_SRC) include/donjon/service_channel.h services/vtpm/build.mk
 	@mkdir -p $(dir $@)
 	$(say) CC $@
-	$(Q)$(CC) $(VTPM_CFLAGS) -static -o $@ $(VTPM_SRC) -ltpms -lcrypto
+	$(Q)$(CC) $(VTPM_CFLAGS) -fPIE -static-pie -o $@ $(VTPM_SRC) -ltpms -lcrypto
 
 SERVICES_BIN += $(BUILD)/services/vtpm

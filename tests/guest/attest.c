@@ -59,8 +59,14 @@ static bool untouched(uint64_t gpa, unsigned len)
 void check_attest_protocol(void)
 {
 	static uint8_t report[SNP_REPORT_SIZE];
-	static uint8_t manifest[256];
+	static uint8_t manifest[1024];
 	static const uint8_t manifest_guid[16] = { SVSM_MANIFEST_GUID_BYTES };
+	static const uint8_t vtpm_guid[16] = { SVSM_VTPM_SERVICE_GUID_BYTES };
+	/* With a vTPM: one entry, the EK's TPMT_PUBLIC (RSA 2048, template L-1: 314 bytes). */
+	const bool vtpm = guest_has_vtpm();
+	const unsigned entries = vtpm ? 1U : 0U;
+	const unsigned want_len = (unsigned)sizeof(struct svsm_manifest_header) +
+				  entries * ((unsigned)sizeof(struct svsm_manifest_entry) + 314U);
 	uint8_t report_data[CRYPTO_SHA512_SIZE];
 
 	CHECK(validate_4k(ATTEST_REPORT, ATTEST_PAGES));
@@ -77,8 +83,7 @@ void check_attest_protocol(void)
 		call(attest_id(SVSM_ATTEST_SERVICES), attest_op(SNP_REPORT_SIZE, 0), ~0ULL, ~0ULL);
 
 	CHECK(r.completed && r.rax == SVSM_ERR_INVALID_PARAMETER);
-	CHECK(r.rcx == sizeof(struct svsm_manifest_header) && r.rdx == 0U &&
-	      r.r8 == SNP_REPORT_SIZE);
+	CHECK(r.rcx == want_len && r.rdx == 0U && r.r8 == SNP_REPORT_SIZE);
 	CHECK(untouched(ATTEST_REPORT, 2U * PAGE_SIZE));
 
 	/* A report buffer in Donjon's memory, or on the calling area itself: refused before
@@ -93,7 +98,7 @@ void check_attest_protocol(void)
 	      SVSM_ERR_INVALID_ADDRESS);
 	CHECK(untouched(ATTEST_REPORT, 2U * PAGE_SIZE));
 
-	/* No service has the GUID asked for (the native platform runs no vTPM). */
+	/* No service has the GUID asked for. */
 	(void)attest_op(SNP_REPORT_SIZE, PAGE_SIZE);
 	for (unsigned i = 0; i < 16U; i++) {
 		ptr(caa + 8 + 0x40)[i] = (uint8_t)(0x11U * i);
@@ -105,8 +110,7 @@ void check_attest_protocol(void)
 	/* The call with the sizes it asked for. */
 	r = call(attest_id(SVSM_ATTEST_SERVICES), attest_op((uint32_t)r.r8, (uint32_t)r.rcx), ~0ULL,
 		 ~0ULL);
-	CHECK(r.completed && r.rax == SVSM_SUCCESS &&
-	      r.rcx == sizeof(struct svsm_manifest_header) && r.rdx == 0U &&
+	CHECK(r.completed && r.rax == SVSM_SUCCESS && r.rcx == want_len && r.rdx == 0U &&
 	      r.r8 == SNP_REPORT_SIZE);
 	unsigned manifest_len = (unsigned)r.rcx;
 
@@ -117,7 +121,12 @@ void check_attest_protocol(void)
 		manifest[i] = ptr(ATTEST_MANIFEST)[i];
 	}
 	CHECK(__builtin_memcmp(manifest, manifest_guid, sizeof(manifest_guid)) == 0 &&
-	      load32(manifest, 16) == manifest_len && load32(manifest, 20) == 0U);
+	      load32(manifest, 16) == manifest_len && load32(manifest, 20) == entries);
+	/* The vTPM's entry: its GUID, its data right after the table, an RSA TPMT_PUBLIC
+	 * with SHA-256 as its name algorithm. */
+	CHECK(!vtpm || (__builtin_memcmp(manifest + 24, vtpm_guid, sizeof(vtpm_guid)) == 0 &&
+			load32(manifest, 40) == 48U && load32(manifest, 44) == 314U &&
+			load16_be(manifest, 48) == 0x0001U && load16_be(manifest, 50) == 0x000BU));
 	CHECK(ptr(ATTEST_MANIFEST)[manifest_len] == UNTOUCHED);
 	uint8_t nonce[SVSM_ATTEST_NONCE_SIZE];
 

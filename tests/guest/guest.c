@@ -38,11 +38,13 @@ void guest_main(void)
 	guest_tables_load();
 	caa = read64(GUEST_SECRETS + SECRETS_SVSM_CAA_OFF);
 	if (mode == GUEST_MODE_TIME_CALLS || mode == GUEST_MODE_TIME_SHOOTDOWN ||
-	    mode == GUEST_MODE_TIME_ATTEST) {
+	    mode == GUEST_MODE_TIME_ATTEST || mode == GUEST_MODE_TIME_VTPM) {
 		if (mode == GUEST_MODE_TIME_CALLS) {
 			bench_calls();
 		} else if (mode == GUEST_MODE_TIME_SHOOTDOWN) {
 			bench_shootdown();
+		} else if (mode == GUEST_MODE_TIME_VTPM) {
+			bench_vtpm();
 		} else {
 			bench_attest();
 		}
@@ -51,6 +53,10 @@ void guest_main(void)
 	}
 	if (mode == GUEST_MODE_HOSTILE) {
 		run_checks(hostile_checks, hostile_check_count, &passed, &failed);
+	} else if (mode == GUEST_MODE_VTPM_BROKEN) {
+		static const struct guest_check broken[] = { { "vtpm_broken", check_vtpm_broken } };
+
+		run_checks(broken, 1, &passed, &failed);
 	} else {
 		run_checks(core_checks, core_check_count, &passed, &failed);
 	}

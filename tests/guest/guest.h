@@ -138,8 +138,13 @@ void check_intercepted_instructions(void);
 void check_ghcb_and_own_report(void);
 /* The attestation protocol, as configfs-tsm uses it; the report printed. */
 void check_attest_protocol(void);
+/* True if Donjon runs a vTPM for this guest (the launch's parameters say so). */
+bool guest_has_vtpm(void);
+void check_vtpm_protocol(void);
+void check_vtpm_broken(void);
 void bench_calls(void);
 void bench_shootdown(void);
 void bench_attest(void);
+void bench_vtpm(void);
 
 #endif

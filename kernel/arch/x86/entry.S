@@ -1,5 +1,9 @@
 /* Exception entry: every vector pushes an error code (0 when the CPU gives none) and
- * its number, then all general registers, and calls trap_handler(frame). */
+ * its number, then all general registers, and calls trap_handler(frame). One taken in
+ * ring 3 (a service's, kernel/service) goes to user_trap instead (user.S), which ends the
+ * service's run. An NMI only kicks a CPU out of a guest (smp_send_nmi): its vector returns
+ * at once, in ring 0 and in ring 3 alike. */
+#include "frame.inc"
 	.text
 	.macro vector n, has_error
 	.globl trap_entry_\n
@@ -13,7 +17,9 @@ trap_entry_\n:
 
 	vector 0, 0
 	vector 1, 0
-	vector 2, 0
+	.globl trap_entry_2
+trap_entry_2:
+	iretq
 	vector 3, 0
 	vector 4, 0
 	vector 5, 0
@@ -45,51 +51,31 @@ trap_entry_\n:
 	vector 31, 0
 
 trap_common:
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	testb $3, 24(%rsp) /* the CS the CPU pushed, above the vector and error code */
+	jnz user_trap
+	push_gprs
 	movq %rsp, %rdi
 	call trap_handler
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	pop_gprs
 	addq $16, %rsp
 	iretq
 
-/* The local APIC timer's interrupt (kernel/tick.c): its only job is to end a halt or a
- * guest's run, so it signals end of interrupt (a write to the xAPIC's EOI register, mapped
- * 1:1) and returns. The spurious vector needs no EOI. */
+/* The local APIC timer's interrupt (kernel/tick.c): its only job is to end a halt, a
+ * guest's run or a service's (which then goes to user_trap), so it signals end of
+ * interrupt (a write to the xAPIC's EOI register, mapped 1:1) and returns. The spurious
+ * vector needs no EOI. */
 	.globl tick_entry
 tick_entry:
 	pushq %rax
 	movabsq $0xFEE000B0, %rax
 	movl $0, (%rax)
 	popq %rax
+	testb $3, 8(%rsp)
+	jnz 1f
 	iretq
+1:	pushq $0
+	pushq $0xEF /* TICK_VECTOR */
+	jmp user_trap
 
 	.globl tick_spurious_entry
 tick_spurious_entry:
