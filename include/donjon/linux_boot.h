@@ -9,10 +9,11 @@
 #include <stdint.h>
 
 /* ---- the bundle: QEMU's -initrd, which a PVH kernel receives as module 0 ----
- * A 4 KiB header, then the bzImage, the initramfs and the command line, each at a 4 KiB
- * aligned offset (scripts/linux-guest/make-bundle writes it). */
+ * A 4 KiB header, then the bzImage, the initramfs, the command line and, if there is one,
+ * the vTPM service's executable, each at a 4 KiB aligned offset
+ * (scripts/linux-guest/make-bundle writes it). */
 #define LINUX_BUNDLE_MAGIC "DONJONLX"
-#define LINUX_BUNDLE_VERSION 1U
+#define LINUX_BUNDLE_VERSION 2U
 #define LINUX_BUNDLE_HEADER 4096U
 #define LINUX_CMDLINE_MAX 2047U
 
@@ -23,8 +24,9 @@ struct linux_bundle_header {
 	uint64_t kernel_off, kernel_size;
 	uint64_t initrd_off, initrd_size;
 	uint64_t cmdline_off, cmdline_size; /* without a terminating NUL */
+	uint64_t service_off, service_size; /* both 0: no vTPM */
 };
-_Static_assert(sizeof(struct linux_bundle_header) == 0x40, "bundle header");
+_Static_assert(sizeof(struct linux_bundle_header) == 0x50, "bundle header");
 _Static_assert(offsetof(struct linux_bundle_header, cmdline_size) == 0x38, "cmdline size");
 
 /* ---- the setup header in the bzImage and in boot_params (offsets in both) ---- */

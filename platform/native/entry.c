@@ -145,6 +145,7 @@ static _Noreturn void linux_finish(const struct native_cpu *c)
 		}
 	}
 	linux_report(smp_cpu_count());
+	native_services_report();
 	log_msg(LOG_INFO, "linux: the guest %s (vCPU %u)",
 		!c->has_verdict	      ? "stopped without a verdict"
 		: c->verdict == 0x10U ? "passed its checks"
@@ -247,6 +248,10 @@ static void linux_report(unsigned vcpus)
 	calls += s.attest_calls[0] + s.attest_calls[1] + s.other_calls;
 	log_msg(LOG_INFO, "linux:   SVSM call %s: %lu", "ATTEST_SERVICES", s.attest_calls[0]);
 	log_msg(LOG_INFO, "linux:   SVSM call %s: %lu", "ATTEST_SINGLE", s.attest_calls[1]);
+	calls += s.vtpm_calls[SVSM_VTPM_QUERY] + s.vtpm_calls[SVSM_VTPM_CMD];
+	log_msg(LOG_INFO, "linux:   SVSM call %s: %lu", "VTPM_QUERY",
+		s.vtpm_calls[SVSM_VTPM_QUERY]);
+	log_msg(LOG_INFO, "linux:   SVSM call %s: %lu", "VTPM_CMD", s.vtpm_calls[SVSM_VTPM_CMD]);
 	log_msg(LOG_INFO, "linux:   SVSM call %s: %lu", "(not offered)", s.other_calls);
 	log_msg(LOG_INFO,
 		"linux:   SVSM calls %lu: %lu by the GHCB MSR protocol, %lu by the GHCB; %lu "
@@ -316,6 +321,10 @@ static void native_run_linux(void)
 	native_setup(&lp);
 	if (!tick_init()) {
 		kernel_exit(false);
+	}
+	/* A vTPM that does not start is reported and absent: Linux runs without it. */
+	if (native_services_wanted() && !native_services_start()) {
+		log_msg(LOG_WARN, "running Linux without the vTPM");
 	}
 	lp.vcpu_count = smp_start(linux_ap_work);
 	svm_snp_machine(c_bit, lp.vcpu_count);

@@ -47,6 +47,25 @@ static bool part_inside(uint64_t off, uint64_t size, uint64_t total)
 	       off <= total - size;
 }
 
+bool linux_bundle_service(const uint8_t **elf, size_t *len)
+{
+	uint64_t pa = 0, size = 0;
+	const struct linux_bundle_header *h = NULL;
+
+	*elf = NULL;
+	*len = 0;
+	if (!boot_module(&pa, &size) || size < LINUX_BUNDLE_HEADER ||
+	    (h = kernel_ptr(pa, LINUX_BUNDLE_HEADER)) == NULL ||
+	    __builtin_memcmp(h->magic, LINUX_BUNDLE_MAGIC, 8) != 0 ||
+	    h->version != LINUX_BUNDLE_VERSION || h->service_size == 0U ||
+	    !part_inside(h->service_off, h->service_size, size)) {
+		return false;
+	}
+	*elf = kernel_ptr(pa + h->service_off, h->service_size);
+	*len = h->service_size;
+	return *elf != NULL;
+}
+
 /* The bundle's header and the bzImage's setup header, checked; false with a message. */
 static bool read_bundle(struct linux_image *li, uint64_t mem_size)
 {
@@ -63,6 +82,8 @@ static bool read_bundle(struct linux_image *li, uint64_t mem_size)
 	    !part_inside(h->kernel_off, h->kernel_size, li->bundle_size) ||
 	    !part_inside(h->initrd_off, h->initrd_size, li->bundle_size) ||
 	    !part_inside(h->cmdline_off, h->cmdline_size, li->bundle_size) ||
+	    (h->service_size != 0U &&
+	     !part_inside(h->service_off, h->service_size, li->bundle_size)) ||
 	    h->cmdline_size > LINUX_CMDLINE_MAX || h->kernel_size < 0x1000U ||
 	    (li->bundle_pa & (PAGE_SIZE - 1U)) != 0U) {
 		log_msg(LOG_ERR, "linux: the bundle's header is not one make-bundle writes");

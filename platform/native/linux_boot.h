@@ -12,5 +12,8 @@
  * platform's memory set-up. */
 bool linux_launch_prepare(const struct native_launch_params *lp, const struct cpuid_policy *policy,
 			  uint64_t *vmsa);
+/* The vTPM service's executable the bundle carries, if it carries one (only its header is
+ * read: it may be called before the platform's memory set-up). */
+bool linux_bundle_service(const uint8_t **elf, size_t *len);
 
 #endif

@@ -3,12 +3,15 @@
  * QEMU's -initrd is the vTPM service's executable (build/services/vtpm), started before
  * the guest's launch with `--state /state` in its RAM filesystem; `service-budget=MS` is its
  * time for one exchange (default 30000; its start always has 30 s), `service-env=NAME=VALUE` one
- * environment variable. Exchanges are serialised: the service runs on the CPU whose vCPU asked. */
+ * environment variable. For Linux (mode=linux) the bundle carries the executable
+ * (make-bundle --service). Exchanges are serialised: the service runs on the CPU whose
+ * vCPU asked. */
 #include <donjon/bytes.h>
 #include <donjon/platform.h>
 #include <donjon/service_channel.h>
 
 #include "arch/x86/cpu.h"
+#include "linux_boot.h"
 #include "lock.h"
 #include "native.h"
 
@@ -27,9 +30,37 @@ static struct {
 static uint64_t state_buffer_pa;
 static char env[ENV_MAX];
 
+/* The vTPM service's executable: QEMU's -initrd itself with vtpm=module (the test guest),
+ * or the part of Linux's bundle that holds one. */
+static bool service_image(const uint8_t **elf, size_t *len)
+{
+	uint64_t pa = 0, size = 0;
+
+	if (cmdline_is("mode", "linux")) {
+		return linux_bundle_service(elf, len);
+	}
+	*elf = NULL;
+	*len = 0;
+	if (!cmdline_is("vtpm", "module") || !boot_module(&pa, &size) ||
+	    (*elf = kernel_ptr(pa, size)) == NULL) {
+		return false;
+	}
+	*len = size;
+	return true;
+}
+
 bool native_services_wanted(void)
 {
-	return cmdline_is("vtpm", "module");
+	/* Decided at the first call, during the platform's set-up: later the bundle's memory is
+	 * Linux's. */
+	static enum { UNKNOWN, NO, YES } wanted;
+	const uint8_t *elf = NULL;
+	size_t len = 0;
+
+	if (wanted == UNKNOWN) {
+		wanted = cmdline_is("vtpm", "module") || service_image(&elf, &len) ? YES : NO;
+	}
+	return wanted == YES;
 }
 
 void native_services_reserve(uint64_t limit)
@@ -56,13 +87,13 @@ bool native_services_start(void)
 	static const char *const argv[] = { "vtpm", "--state", "/state", NULL };
 	const char *envp[2] = { NULL, NULL };
 	const char *e = cmdline_get("service-env");
-	uint64_t pa = 0, size = 0;
 	const uint8_t *elf = NULL;
+	size_t size = 0;
 
 	if (!native_services_wanted()) {
 		return true;
 	}
-	if (!boot_module(&pa, &size) || (elf = kernel_ptr(pa, size)) == NULL) {
+	if (!service_image(&elf, &size)) {
 		log_msg(LOG_ERR, "vtpm=module: no module (QEMU -initrd build/services/vtpm)");
 		return false;
 	}
