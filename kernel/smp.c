@@ -94,7 +94,11 @@ unsigned smp_start(void (*ap_work)(unsigned index))
 		unsigned index = cpu_count;
 
 		apic_ids[index] = listed[i];
-		put_slot(ap_tramp_stack, (uint64_t)(uintptr_t)&ap_stacks[index][AP_STACK_SIZE]);
+		/* The trampoline jumps to ap_main: the stack as a call leaves it, 8 bytes below
+		 * a 16-byte boundary (the ABI's; the crypto library's SSE code relies on it), the
+		 * return address a zero that ends backtraces. */
+		put_slot(ap_tramp_stack,
+			 (uint64_t)(uintptr_t)&ap_stacks[index][AP_STACK_SIZE - sizeof(uint64_t)]);
 		put_slot(ap_tramp_cpu, index);
 		send_ipi(listed[i], ICR_INIT);
 		delay(10000);

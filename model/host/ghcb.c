@@ -101,7 +101,8 @@ static enum ghcb_verdict msr_protocol(struct ghcb_vcpu *v, const struct ghcb_env
 }
 
 /* SNP_GUEST_REQUEST: SW_EXITINFO1 and 2 name the request and response pages (page
- * aligned, distinct); SW_EXITINFO2 carries the firmware's status back. */
+ * aligned, distinct); SW_EXITINFO1 comes back 0 and SW_EXITINFO2 carries the firmware's
+ * status back. */
 static enum ghcb_verdict guest_request(struct ghcb_vcpu *v, const struct ghcb_env *env,
 				       uint64_t req_gpa, uint64_t resp_gpa)
 {
@@ -124,10 +125,38 @@ static enum ghcb_verdict guest_request(struct ghcb_vcpu *v, const struct ghcb_en
 	if (!ok) {
 		return refuse(v, "guest request pages the host cannot reach: request", req_gpa);
 	}
-	if (!env->write(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_INFO2_OFF, &status, sizeof(status))) {
+	/* SW_EXITINFO1 0: the event itself succeeded (Linux takes anything else in its low 32
+	 * bits for the host's error, and never reads the firmware's status). */
+	const uint64_t info[2] = { 0, status };
+
+	if (!env->write(env->ctx, v->ghcb_gpa + GHCB_SW_EXIT_INFO1_OFF, info, sizeof(info))) {
 		return refuse(v, "GHCB the host cannot write:", v->ghcb_gpa);
 	}
 	return GHCB_RESUME;
+}
+
+/* SNP_EXTENDED_GUEST_REQUEST: a guest request that also asks for the host's certificates
+ * (RAX: a shared buffer, RBX: its pages). This host has none: it writes an empty table
+ * (its all-zero terminating entry, 24 bytes) and answers the request as a plain one, as
+ * KVM does without certificates. */
+static enum ghcb_verdict ext_guest_request(struct ghcb_vcpu *v, const struct ghcb_env *env,
+					   uint64_t req_gpa, uint64_t resp_gpa)
+{
+	static const uint8_t terminator[24];
+	uint64_t regs[2] = { 0, 0 };
+
+	if (!env->read(env->ctx, v->ghcb_gpa + GHCB_RAX_OFF, &regs[0], sizeof(regs[0])) ||
+	    !env->read(env->ctx, v->ghcb_gpa + GHCB_RBX_OFF, &regs[1], sizeof(regs[1]))) {
+		return refuse(v, "GHCB the host cannot read:", v->ghcb_gpa);
+	}
+	if (regs[1] != 0U && (!gpa_is_aligned(gpa_init(regs[0]), PAGE_SIZE) ||
+			      !env->write(env->ctx, regs[0], terminator, sizeof(terminator)))) {
+		return refuse(v,
+			      "extended guest request with a certificate buffer the host cannot "
+			      "write:",
+			      regs[0]);
+	}
+	return guest_request(v, env, req_gpa, resp_gpa);
 }
 
 /* PAGE_STATE_CHANGE: SW_SCRATCH names the PSC buffer, which must lie in the GHCB's shared
@@ -252,14 +281,18 @@ static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *
 	}
 	/* Every event names itself in SW_EXITCODE and both SW_EXITINFOs (KVM requires them
 	 * too); a page state change also its buffer, AP_CREATION also RAX. */
-	unsigned missing = !field_valid(&valid, GHCB_SW_EXIT_CODE_OFF)	  ? GHCB_SW_EXIT_CODE_OFF
-			   : !field_valid(&valid, GHCB_SW_EXIT_INFO1_OFF) ? GHCB_SW_EXIT_INFO1_OFF
-			   : !field_valid(&valid, GHCB_SW_EXIT_INFO2_OFF) ? GHCB_SW_EXIT_INFO2_OFF
-			   : code == GHCB_EVENT_PSC && !field_valid(&valid, GHCB_SW_SCRATCH_OFF)
-				   ? GHCB_SW_SCRATCH_OFF
-			   : code == GHCB_EVENT_AP_CREATION && !field_valid(&valid, GHCB_RAX_OFF)
-				   ? GHCB_RAX_OFF
-				   : 0U;
+	unsigned missing =
+		!field_valid(&valid, GHCB_SW_EXIT_CODE_OFF)    ? GHCB_SW_EXIT_CODE_OFF
+		: !field_valid(&valid, GHCB_SW_EXIT_INFO1_OFF) ? GHCB_SW_EXIT_INFO1_OFF
+		: !field_valid(&valid, GHCB_SW_EXIT_INFO2_OFF) ? GHCB_SW_EXIT_INFO2_OFF
+		: code == GHCB_EVENT_PSC && !field_valid(&valid, GHCB_SW_SCRATCH_OFF)
+			? GHCB_SW_SCRATCH_OFF
+		: (code == GHCB_EVENT_AP_CREATION || code == GHCB_EVENT_EXT_GUEST_REQUEST) &&
+				!field_valid(&valid, GHCB_RAX_OFF)
+			? GHCB_RAX_OFF
+		: code == GHCB_EVENT_EXT_GUEST_REQUEST && !field_valid(&valid, GHCB_RBX_OFF)
+			? GHCB_RBX_OFF
+			: 0U;
 
 	if (missing != 0U) {
 		return refuse(v, "GHCB field not marked valid: offset", missing);
@@ -275,6 +308,9 @@ static enum ghcb_verdict ghcb_event(struct ghcb_vcpu *v, const struct ghcb_env *
 	case GHCB_EVENT_GUEST_REQUEST:
 		v->count.guest_requests++;
 		return guest_request(v, env, info1, info2);
+	case GHCB_EVENT_EXT_GUEST_REQUEST:
+		v->count.guest_requests++;
+		return ext_guest_request(v, env, info1, info2);
 	case GHCB_EVENT_PSC:
 		return page_state_change(v, env, scratch);
 	case GHCB_EVENT_AP_CREATION:
