@@ -170,7 +170,7 @@ $(BUILD)/bench-calls: $(call objs,rel,$(CORE_SRC) $(SIM_SRC)) tests/bench/bench_
 	$(say) CC $@
 	$(Q)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
-run: deps $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm
+run: deps $(BUILD)/donjon-sim $(BUILD)/kernel/donjon.elf $(BUILD)/donjon.igvm $(SERVICES_BIN)
 	@scripts/demo $(BUILD)
 
 test: deps
