@@ -85,6 +85,9 @@ uint64_t tsc_hz(void);
 /* This CPU's timer interrupts at TSC value deadline or a little after (at most 1/8 s from
  * now: a caller that waits longer re-arms); UINT64_MAX stops it. */
 void tick_arm(uint64_t deadline);
+/* The deadline this CPU's last tick_arm set (UINT64_MAX: stopped), to put it back after
+ * another use of the timer. */
+uint64_t tick_armed(void);
 /* After a guest's run ended on a physical interrupt: interrupts enabled for one instruction,
  * so the pending one is taken. */
 void tick_take(void);

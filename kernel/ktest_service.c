@@ -3,6 +3,7 @@
  * it (its faults, a privileged instruction, a forbidden call, a loop, its exit, too much
  * output) stops it with that reason, every page it had back in the allocator, the kernel's
  * image unchanged and its FPU state its own. One PASS/FAIL line per check group. */
+#include "arch/x86/cpu.h"
 #include "console.h"
 #include "kernel.h"
 #include "ktest.h"
@@ -116,8 +117,22 @@ static bool start_service(void)
 
 static void test_errors(uint64_t baseline)
 {
+	uint64_t deadline = rdtsc() + 1000U * tsc_hz();
+	size_t got = ~(size_t)0;
+
 	CHECK(start_service());
+	/* The timer's deadline for this CPU survives an exchange (the service's budget takes
+	 * the timer meanwhile). */
+	tick_arm(deadline);
 	CHECK(probe(0) && res_count == 1U && res[0] == 0x600D);
+	CHECK(tick_armed() == deadline);
+	tick_arm(UINT64_MAX);
+	/* An exchange with no input leaves it waiting for some. */
+	CHECK(kservice_exchange(0, out, 0, out, sizeof(out), &got) && got == 0U &&
+	      kservice_running(0));
+	CHECK(probe(0) && res_count == 1U && res[0] == 0x600D);
+	/* Memory it wrote cannot become code (mprotect PROT_EXEC: EACCES). */
+	CHECK(probe(16) && res_count == 1U && res[0] == -EACCES);
 	CHECK(probe(1) && res_count == 16U);
 	static const int64_t want[16] = {
 		-EFAULT, -EFAULT, 0x5A, -EACCES, -EINVAL, -EACCES, -ENOSYS, -EFAULT,
@@ -144,7 +159,7 @@ static void test_errors(uint64_t baseline)
 	struct kservice_stats st;
 
 	kservice_get_stats(0, &st);
-	CHECK(st.exchanges == 5U && st.syscalls > 20U && st.pages > 100U);
+	CHECK(st.exchanges == 8U && st.syscalls > 20U && st.pages > 100U);
 	CHECK(pmm_used_pages() == baseline + st.pages + st.file_pages);
 	kservice_stop(0, "the test is done");
 	CHECK(!kservice_running(0) && contains(kservice_why(0), "the test is done"));

@@ -8,6 +8,7 @@
 #include "arch/x86/cpu.h"
 #include "kernel.h"
 #include "lapic.h"
+#include "percpu.h"
 #include "trap.h"
 
 #define SVR_ENABLE (1U << 8)
@@ -31,6 +32,8 @@
 
 static uint64_t tsc_rate;
 static uint64_t lapic_rate;
+/* Each CPU's last tick_arm deadline (UINT64_MAX: stopped). */
+static uint64_t armed_at[SMP_MAX_CPUS] = { [0 ... SMP_MAX_CPUS - 1] = UINT64_MAX };
 
 uint64_t tsc_hz(void)
 {
@@ -94,6 +97,7 @@ void tick_arm(uint64_t deadline)
 	uint64_t now = rdtsc();
 	uint64_t delta = 0;
 
+	armed_at[percpu_index()] = deadline;
 	if (deadline == UINT64_MAX || tsc_rate == 0U) {
 		*lapic_reg(LAPIC_TIMER_INITIAL) = 0;
 		return;
@@ -107,6 +111,11 @@ void tick_arm(uint64_t deadline)
 	uint64_t count = delta * lapic_rate / tsc_rate + 1U;
 
 	*lapic_reg(LAPIC_TIMER_INITIAL) = (uint32_t)count;
+}
+
+uint64_t tick_armed(void)
+{
+	return armed_at[percpu_index()];
 }
 
 void tick_take(void)

@@ -74,8 +74,9 @@ int ramfs_open(struct ramfs *fs, const char *name, bool create)
 	}
 	struct ramfs_file *f = &fs->file[free_slot];
 
+	/* Pages a descriptor of an unlinked file wrote since: the new file starts empty. */
+	drop_pages(fs, f);
 	f->used = true;
-	f->size = 0;
 	__builtin_memcpy(f->name, name, len + 1U);
 	return free_slot;
 }

@@ -112,6 +112,9 @@ static bool run(struct service *s)
 static bool run_exchange(struct service *s)
 {
 	uint64_t cr3 = read_cr3();
+	/* The timer's deadline for whatever this CPU runs (a vCPU's next guest timer): the
+	 * service's budget takes the timer for the exchange, then it is put back. */
+	uint64_t timer = tick_armed();
 
 	s->deadline = rdtsc() + s->budget_tsc;
 	write_cr3(s->us.pml4);
@@ -120,12 +123,13 @@ static bool run_exchange(struct service *s)
 	 * section's end. */
 	fpu_state_save(s->outer_fpu);
 	fpu_state_load(s->fpu);
-	bool waiting = (!s->waiting || service_feed(s)) && run(s);
+	/* Parked in read(0) with no input given: it waits on, nothing runs. */
+	bool waiting = (s->waiting && !service_feed(s)) || run(s);
 
 	fpu_state_save(s->fpu);
 	fpu_state_load(s->outer_fpu);
 	write_cr3(cr3);
-	tick_arm(UINT64_MAX);
+	tick_arm(timer);
 	s->stats.exchanges++;
 	s->stats.pages = s->us.pages;
 	s->stats.file_pages = s->fs.pages;

@@ -448,7 +448,9 @@ static int64_t do_munmap(struct service *s, uint64_t addr, uint64_t len)
 	return 0;
 }
 
-/* RELRO and the like: permissions of pages it has, never writable and executable. */
+/* RELRO and the like: permissions of pages it has, never writable and executable, and
+ * executable only where the page already is (its code): no page it could write becomes
+ * code. */
 static int64_t do_mprotect(struct service *s, uint64_t addr, uint64_t len, uint64_t prot)
 {
 	unsigned perm = ((prot & LINUX_PROT_WRITE) != 0U ? USPACE_W : 0U) |
@@ -466,6 +468,9 @@ static int64_t do_mprotect(struct service *s, uint64_t addr, uint64_t len, uint6
 	for (uint64_t va = addr; va < addr + page_up(len); va += PAGE) {
 		if (uspace_lookup(&s->us, va, false) == 0U) {
 			return err(LINUX_ENOMEM);
+		}
+		if ((perm & USPACE_X) != 0U && !uspace_executable(&s->us, va)) {
+			return err(LINUX_EACCES);
 		}
 	}
 	for (uint64_t va = addr; va < addr + page_up(len); va += PAGE) {

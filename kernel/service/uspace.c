@@ -128,27 +128,43 @@ bool uspace_protect(struct uspace *us, uint64_t va, unsigned perm)
 	return true;
 }
 
-uint64_t uspace_lookup(const struct uspace *us, uint64_t va, bool write)
+/* The present leaf entry for va, or NULL; nothing is created. */
+static const uint64_t *find_leaf(const struct uspace *us, uint64_t va)
 {
 	const uint64_t *t = table(us->pml4);
 
 	if (!in_window(va)) {
-		return 0;
+		return NULL;
 	}
 	for (unsigned level = 3; t != NULL; level--) {
-		uint64_t e = t[index_at(va, level)];
+		const uint64_t *e = &t[index_at(va, level)];
 
-		if ((e & PTE_P) == 0U) {
-			return 0;
+		if ((*e & PTE_P) == 0U) {
+			return NULL;
 		}
 		if (level == 0U) {
-			return (e & PTE_U) != 0U && (!write || (e & PTE_W) != 0U)
-				       ? (e & PTE_ADDR) | (va & (USER_PAGE - 1U))
-				       : 0U;
+			return e;
 		}
-		t = table(e & PTE_ADDR);
+		t = table(*e & PTE_ADDR);
 	}
-	return 0;
+	return NULL;
+}
+
+bool uspace_executable(const struct uspace *us, uint64_t va)
+{
+	const uint64_t *e = find_leaf(us, va);
+
+	return e != NULL && (*e & PTE_NX) == 0U;
+}
+
+uint64_t uspace_lookup(const struct uspace *us, uint64_t va, bool write)
+{
+	const uint64_t *e = find_leaf(us, va);
+
+	if (e == NULL || (*e & PTE_U) == 0U || (write && (*e & PTE_W) == 0U)) {
+		return 0;
+	}
+	return (*e & PTE_ADDR) | (va & (USER_PAGE - 1U));
 }
 
 /* One of in (ring 3's bytes to kernel), out (kernel to ring 3) or neither (zeroes); force:

@@ -38,6 +38,8 @@ bool uspace_map(struct uspace *us, uint64_t va, unsigned perm, uint64_t *pa);
 void uspace_unmap(struct uspace *us, uint64_t va);
 /* The page at va gets perm; false if it is not mapped. */
 bool uspace_protect(struct uspace *us, uint64_t va, unsigned perm);
+/* True if the page at va is mapped executable. */
+bool uspace_executable(const struct uspace *us, uint64_t va);
 /* The physical address behind va if mapped (writable too, if write), else 0. */
 uint64_t uspace_lookup(const struct uspace *us, uint64_t va, bool write);
 /* Copies between the kernel and the space's memory, page by page through the page tables

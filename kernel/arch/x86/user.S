@@ -66,7 +66,10 @@ user_trap:
 	swapgs
 user_save:
 	push_gprs
-	cld
+	/* RFLAGS all clear (IF already is): an exception or interrupt from ring 3 leaves the
+	 * service's AC and DF, which SYSCALL's mask would have cleared. */
+	pushq $2
+	popfq
 	movq %rsp, %rsi
 	movq %gs:UC_REGS, %rdi
 	movl $FRAME_QWORDS, %ecx

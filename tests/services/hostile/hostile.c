@@ -212,6 +212,18 @@ static __attribute__((noinline)) void run_probe(unsigned probe)
 	case 15:
 		probe_fpu(probe == 14);
 		break;
+	case 16: { /* memory it wrote made code: refused */
+		uint8_t *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int64_t r = page == MAP_FAILED ? -1 : 0;
+
+		if (r == 0) {
+			page[0] = 0xC3;
+			r = mprotect(page, 4096, PROT_READ | PROT_EXEC) == 0 ? 0 : -(int64_t)errno;
+		}
+		answer(&r, 1);
+		break;
+	}
 	default:
 		answer((const int64_t[]){ -1 }, 1);
 		break;
