@@ -31,8 +31,9 @@ void fpu_xcr0_leave(uint64_t guest);
 void fpu_section_begin(void);
 void fpu_section_end(void);
 
-/* A task's registers (a ring-3 service's) to and from a 4 KiB, 64-byte aligned area, every
- * component XCR0 enables. For use inside an FPU section, which keeps what they replace. */
+/* The registers to and from a 4 KiB, 64-byte aligned area, every component XCR0 enables:
+ * a ring-3 service's own state in, the state it replaces kept aside by the caller (the
+ * services runtime saves and restores it itself, not through the FPU sections). */
 void fpu_state_save(void *area);
 void fpu_state_load(const void *area);
 

@@ -666,8 +666,8 @@ enum sys_next service_syscall(struct service *s)
 		ret = do_brk(s, a0);
 		break;
 	case SYS_MMAP:
-		ret = a0 != 0U && (r->r10 & LINUX_MAP_FIXED) != 0U ? err(LINUX_EINVAL)
-								   : do_mmap(s, a1, a2, a3);
+		/* The address is a hint it may ignore; do_mmap refuses MAP_FIXED. */
+		ret = do_mmap(s, a1, a2, a3);
 		break;
 	case SYS_MUNMAP:
 		ret = do_munmap(s, a0, a1);

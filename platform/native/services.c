@@ -94,7 +94,8 @@ bool native_services_start(void)
 		return true;
 	}
 	if (!service_image(&elf, &size)) {
-		log_msg(LOG_ERR, "vtpm=module: no module (QEMU -initrd build/services/vtpm)");
+		log_msg(LOG_ERR, "vtpm: no service executable (vtpm=module: QEMU -initrd "
+				 "build/services/vtpm; for Linux: make-bundle --service)");
 		return false;
 	}
 	for (unsigned i = 0; e != NULL && e[i] != '\0' && e[i] != ' ' && i + 1U < ENV_MAX; i++) {
