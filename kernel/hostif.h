@@ -128,6 +128,10 @@ struct kservice_stats {
  * with the reason in kservice_why, if the file is refused or the program stops first. */
 bool kservice_start(unsigned id, const struct kservice_spec *spec);
 bool kservice_running(unsigned id);
+/* Service id's time budget for each exchange from now on, ms (> 0); false if it is not
+ * running. */
+bool kservice_set_budget(unsigned id, uint64_t ms);
+
 /* Gives it in (in_len bytes) on fd 0 and runs it until it waits for more input; what it
  * wrote to fd 1 meanwhile is in out, *out_len bytes. False if it is not running or stopped
  * during the exchange (a fault, a forbidden or impossible system call, its exit, its time

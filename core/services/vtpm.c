@@ -226,6 +226,7 @@ static void start(void)
 	if (rc == TPM_RC_SUCCESS) {
 		read_ek(len);
 	}
+	plat_service_started(SVSM_SERVICE_VTPM);
 }
 
 uint32_t vtpm_execute(const uint8_t *cmd, uint32_t len, uint8_t resp[VTPM_RESPONSE_MAX])
@@ -356,6 +357,7 @@ const char *vtpm_import(size_t len)
 	} else {
 		ek_len = key_len;
 		state = VTPM_RUNNING;
+		plat_service_started(SVSM_SERVICE_VTPM);
 	}
 	return why;
 }

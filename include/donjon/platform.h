@@ -91,6 +91,12 @@ bool plat_service_running(enum svsm_service s);
 bool plat_service_exchange(enum svsm_service s, const void *req, size_t req_len, void *resp,
 			   size_t resp_cap, size_t *resp_len);
 
+/* Service s's own start-up is over (for the vTPM: TPM2_Startup and its EK, or the state a
+ * migration brought): from here on each exchange is held to the per-command time budget.
+ * Before, exchanges may take as long as the platform's start budget allows, so that a
+ * short command budget does not stop a service in work the guest never asked for. */
+void plat_service_started(enum svsm_service s);
+
 /* A buffer of len bytes in Donjon's private memory for a service's state (a whole state
  * blob is far larger than any other message), the same one at every call; NULL if the
  * platform runs no services or has no such memory. */

@@ -329,6 +329,17 @@ bool kservice_start(unsigned id, const struct kservice_spec *spec)
 	return ok;
 }
 
+bool kservice_set_budget(unsigned id, uint64_t ms)
+{
+	struct service *s = service_of(id);
+
+	if (s == NULL || s->state != SERVICE_RUNNING || ms == 0U) {
+		return false;
+	}
+	s->budget_tsc = ms * (tsc_hz() / 1000U);
+	return true;
+}
+
 bool kservice_running(unsigned id)
 {
 	const struct service *s = service_of(id);

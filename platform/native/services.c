@@ -1,11 +1,12 @@
 /* Services on the native platform: the kernel's ring-3 runtime (hostif.h) behind
  * include/donjon/platform.h's plat_service_*. With `vtpm=module` on the command line,
  * QEMU's -initrd is the vTPM service's executable (build/services/vtpm), started before
- * the guest's launch with `--state /state` in its RAM filesystem; `service-budget=MS` is its
- * time for one exchange (default 30000; its start always has 30 s), `service-env=NAME=VALUE` one
- * environment variable. For Linux (mode=linux) the bundle carries the executable
- * (make-bundle --service). Exchanges are serialised: the service runs on the CPU whose
- * vCPU asked. */
+ * the guest's launch with `--state /state` in its RAM filesystem. `service-budget=MS` is its
+ * time for one exchange (default 30000) once the core says its start-up is over
+ * (plat_service_started: for the vTPM, TPM2_Startup and the EK); until then, and for the
+ * process's own start, it has 30 s. `service-env=NAME=VALUE` is one environment variable.
+ * For Linux (mode=linux) the bundle carries the executable (make-bundle --service).
+ * Exchanges are serialised: the service runs on the CPU whose vCPU asked. */
 #include <donjon/bytes.h>
 #include <donjon/platform.h>
 #include <donjon/service_channel.h>
@@ -29,6 +30,8 @@ static struct {
 } timed[TIMED_COMMANDS];
 static uint64_t state_buffer_pa;
 static char env[ENV_MAX];
+/* service-budget=MS: each exchange's once the vTPM's own start-up is over. */
+static uint64_t command_budget_ms = BUDGET_DEFAULT_MS;
 
 /* The vTPM service's executable: QEMU's -initrd itself with vtpm=module (the test guest),
  * or the part of Linux's bundle that holds one. */
@@ -111,9 +114,11 @@ bool native_services_start(void)
 		.page_limit = VTPM_PAGE_LIMIT,
 		.file_pages = VTPM_FILE_PAGES,
 		.start_ms = BUDGET_DEFAULT_MS,
-		.budget_ms = number(cmdline_get("service-budget"), BUDGET_DEFAULT_MS),
+		.budget_ms = BUDGET_DEFAULT_MS,
 	};
 
+	/* The start budget holds until the core says the vTPM's own start-up is over. */
+	command_budget_ms = number(cmdline_get("service-budget"), BUDGET_DEFAULT_MS);
 	if (!kservice_start(0, &spec)) {
 		log_msg(LOG_ERR, "vtpm: the service did not start: %s", kservice_why(0));
 		return false;
@@ -169,6 +174,15 @@ void native_services_report(void)
 			"its system calls",
 			timed[i].code, timed[i].count, timed[i].total, timed[i].user,
 			timed[i].syscalls);
+	}
+}
+
+void plat_service_started(enum svsm_service s)
+{
+	if (s == SVSM_SERVICE_VTPM) {
+		spin_lock(&service_lock);
+		(void)kservice_set_budget(0, command_budget_ms);
+		spin_unlock(&service_lock);
 	}
 }
 

@@ -174,6 +174,12 @@ fail:
 	return false;
 }
 
+/* The simulator holds every exchange to the one budget (sim_service_set_budget). */
+void plat_service_started(enum svsm_service s)
+{
+	(void)s;
+}
+
 bool plat_service_running(enum svsm_service s)
 {
 	const struct sim_service *sv = service_of(s);

@@ -49,6 +49,11 @@ bool plat_service_running(enum svsm_service s)
 	return s == SVSM_SERVICE_VTPM && svc_running;
 }
 
+void plat_service_started(enum svsm_service s)
+{
+	(void)s;
+}
+
 void plat_service_stop(enum svsm_service s, const char *why)
 {
 	(void)s;
