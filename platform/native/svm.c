@@ -8,6 +8,7 @@
 
 #include <donjon/bytes.h>
 #include <donjon/svsm.h>
+#include <donjon/svsm_abi.h>
 #include <donjon/vmsa.h>
 
 #include <stdatomic.h>
@@ -403,6 +404,19 @@ uint64_t svm_ap_released(unsigned apic_id)
 	return apic_id < SMP_MAX_CPUS ? atomic_load(&ap_released[apic_id]) : 0U;
 }
 
+/* bench=vtpm on Donjon's command line (read once). */
+static bool bench_vtpm(void)
+{
+	static _Atomic int asked = -1;
+	int v = atomic_load_explicit(&asked, memory_order_relaxed);
+
+	if (v < 0) {
+		v = cmdline_is("bench", "vtpm") ? 1 : 0;
+		atomic_store_explicit(&asked, v, memory_order_relaxed);
+	}
+	return v == 1;
+}
+
 static bool handle_svsm_call(struct native_cpu *c)
 {
 	struct svsm_regs regs;
@@ -448,14 +462,24 @@ static bool handle_vmgexit(struct native_cpu *c)
 		return false;
 	}
 	switch (by_ghcb ? ghcb_vmgexit(&c->ghcb, &env) : GHCB_SVSM_CALL) {
-	case GHCB_SVSM_CALL:
+	case GHCB_SVSM_CALL: {
+		bool vtpm_cmd = load64(c->state, VMSA_RAX_OFF) ==
+				((uint64_t)SVSM_PROTOCOL_VTPM << 32 | SVSM_VTPM_CMD);
+
 		if (!handle_svsm_call(c)) {
 			return false;
 		}
 		if (by_ghcb) {
 			ghcb_svsm_done(&c->ghcb, &env);
 		}
+		/* make bench (bench=vtpm): all of Donjon's time for one SVSM_VTPM_CMD, from the
+		 * exit to the guest's next entry but for the VMRUN itself; after the exchanges'
+		 * lines that the call logged. */
+		if (vtpm_cmd && bench_vtpm()) {
+			log_msg(LOG_INFO, "vtpm: call %lu", rdtsc() - c->exit_tsc);
+		}
 		break;
+	}
 	case GHCB_RESUME:
 		break;
 	case GHCB_AP_HLT:
@@ -791,7 +815,8 @@ static void run_loop(struct native_cpu *c, uint8_t *vmcb)
 		uint64_t in = rdtsc();
 
 		svm_vmrun(c->vmcb, &g, c->host_save, snp.on ? 1U : 0U);
-		c->stats.guest += rdtsc() - in;
+		c->exit_tsc = rdtsc();
+		c->stats.guest += c->exit_tsc - in;
 		cpusync_leave(c->index);
 		if (snp.on) {
 			machine_leave(c, vmcb);

@@ -97,6 +97,7 @@ struct native_cpu {
 	bool nmi_masked; /* an NMI was injected and the guest has not said NMI_COMPLETE */
 	uint64_t msr_kvm_system_time; /* as last written */
 	struct svm_run_stats stats;
+	uint64_t exit_tsc; /* the TSC when its last VMRUN returned */
 };
 
 /* A character the guest wrote to its console (COM1): printed a line at a time, printable
