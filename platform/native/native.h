@@ -97,5 +97,9 @@ void native_services_reserve(uint64_t limit);
 bool native_services_start(void);
 /* What the service did, and where each TPM command's exchanges spent their time. */
 void native_services_report(void);
+/* make bench (bench=vtpm): prints the exchanges logged since the last call ("vtpm:
+ * exchange CODE TOTAL RING3 SYSCALLS"); svm.c calls it after an SVSM call's own time is
+ * taken, so that printing them is not part of that time. */
+void native_services_bench_flush(void);
 
 #endif

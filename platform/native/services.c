@@ -119,6 +119,11 @@ bool native_services_start(void)
 
 	/* The start budget holds until the core says the vTPM's own start-up is over. */
 	command_budget_ms = number(cmdline_get("service-budget"), BUDGET_DEFAULT_MS);
+	if (command_budget_ms == 0U) {
+		log_msg(LOG_WARN, "vtpm: service-budget=0 is no budget; each command has %u ms",
+			BUDGET_DEFAULT_MS);
+		command_budget_ms = BUDGET_DEFAULT_MS;
+	}
 	if (!kservice_start(0, &spec)) {
 		log_msg(LOG_ERR, "vtpm: the service did not start: %s", kservice_why(0));
 		return false;
@@ -128,6 +133,31 @@ bool native_services_start(void)
 	kservice_get_stats(0, &st);
 	log_msg(LOG_INFO, "vtpm: service started in ring 3 (%lu KiB of pages)", st.pages * 4U);
 	return true;
+}
+
+/* The exchanges native_services_bench_flush is to print (bench=vtpm); under service_lock. */
+#define BENCH_PENDING 8U
+struct bench_line {
+	uint32_t code;
+	uint64_t total, user, syscalls;
+};
+static struct bench_line pending[BENCH_PENDING];
+static unsigned pending_count;
+
+void native_services_bench_flush(void)
+{
+	struct bench_line lines[BENCH_PENDING];
+
+	spin_lock(&service_lock);
+	unsigned n = pending_count;
+
+	__builtin_memcpy(lines, pending, sizeof(lines));
+	pending_count = 0;
+	spin_unlock(&service_lock);
+	for (unsigned i = 0; i < n; i++) {
+		log_msg(LOG_INFO, "vtpm: exchange 0x%x %lu %lu %lu", lines[i].code, lines[i].total,
+			lines[i].user, lines[i].syscalls);
+	}
 }
 
 static void account(const uint8_t *req, size_t len, uint64_t total, uint64_t user,
@@ -140,9 +170,19 @@ static void account(const uint8_t *req, size_t len, uint64_t total, uint64_t use
 	}
 	uint32_t code = load32_be(req, CHANNEL_HEADER_SIZE + 1U + 6U);
 
-	/* make bench reads each exchange (bench=vtpm). */
+	/* make bench reads each exchange (bench=vtpm), printed after the SVSM call; more than
+	 * BENCH_PENDING in one call (none does) are printed at once. */
 	if (cmdline_is("bench", "vtpm")) {
-		log_msg(LOG_INFO, "vtpm: exchange 0x%x %lu %lu %lu", code, total, user, syscalls);
+		if (pending_count < BENCH_PENDING) {
+			pending[pending_count].code = code;
+			pending[pending_count].total = total;
+			pending[pending_count].user = user;
+			pending[pending_count].syscalls = syscalls;
+			pending_count++;
+		} else {
+			log_msg(LOG_INFO, "vtpm: exchange 0x%x %lu %lu %lu", code, total, user,
+				syscalls);
+		}
 	}
 	for (unsigned i = 0; i < TIMED_COMMANDS; i++) {
 		if (timed[i].count == 0U || timed[i].code == code) {
@@ -160,6 +200,7 @@ void native_services_report(void)
 {
 	struct kservice_stats st;
 
+	native_services_bench_flush();
 	if (!native_services_wanted()) {
 		return;
 	}

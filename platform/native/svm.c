@@ -18,6 +18,7 @@
 #include "cpuid_policy.h"
 #include "insn.h"
 #include "machine.h"
+#include "native.h"
 #include "svm_snp.h"
 
 #define MSR_EFER 0xC0000080U
@@ -473,10 +474,15 @@ static bool handle_vmgexit(struct native_cpu *c)
 			ghcb_svsm_done(&c->ghcb, &env);
 		}
 		/* make bench (bench=vtpm): all of Donjon's time for one SVSM_VTPM_CMD, from the
-		 * exit to the guest's next entry but for the VMRUN itself; after the exchanges'
-		 * lines that the call logged. */
-		if (vtpm_cmd && bench_vtpm()) {
-			log_msg(LOG_INFO, "vtpm: call %lu", rdtsc() - c->exit_tsc);
+		 * exit to the guest's next entry but for the VMRUN itself, taken before the lines
+		 * of the call's exchanges are printed; then those lines, then its own. */
+		if (bench_vtpm()) {
+			uint64_t took = rdtsc() - c->exit_tsc;
+
+			native_services_bench_flush();
+			if (vtpm_cmd) {
+				log_msg(LOG_INFO, "vtpm: call %lu", took);
+			}
 		}
 		break;
 	}

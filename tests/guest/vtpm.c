@@ -405,8 +405,8 @@ void check_vtpm_protocol(void)
 	check_refused(pcr);
 }
 
-/* mode=vtpm-broken (with service-budget=10): Donjon's own start of the vTPM (TPM2_Startup,
- * the EK) has the start budget, and a GetRandom fits in 10 ms; the TPM's first ECC P-384
+/* mode=vtpm-broken (with service-budget=20): Donjon's own start of the vTPM (TPM2_Startup,
+ * the EK) has the start budget, and a GetRandom fits in 20 ms; the TPM's first ECC P-384
  * primary key (about 50 ms under TCG) does not, so the service is stopped in the middle of
  * it. That command and each one after it then get TPM_RC_FAILURE inside SVSM_SUCCESS, as
  * Linux expects of a TPM in failure mode, and the rest of Donjon goes on. */
