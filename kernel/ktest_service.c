@@ -218,6 +218,42 @@ void ktest_services(void)
 		CHECK(pmm_used_pages() == baseline);
 		verdict(fatal[i].name);
 	}
+	/* SMEP, SMAP and UMIP are on exactly where the CPU has them (trap.c); with UMIP the
+	 * service's SGDT is a #GP that stops it, without it the service reads the GDT's
+	 * base (a kernel address: what UMIP is for). */
+	uint32_t r[4] = { 0, 0, 0, 0 };
+
+	cpuid(0, 0, r);
+	if (r[0] >= 7U) {
+		cpuid(7, 0, r);
+	} else {
+		r[1] = r[2] = 0;
+	}
+	bool umip = (r[2] & (1U << 2)) != 0U;
+	uint64_t cr4 = read_cr4();
+
+	CHECK(((cr4 >> 20) & 1U) == ((r[1] >> 7) & 1U));  /* SMEP */
+	CHECK(((cr4 >> 21) & 1U) == ((r[1] >> 20) & 1U)); /* SMAP */
+	CHECK(((cr4 >> 11) & 1U) == (umip ? 1U : 0U));	  /* UMIP */
+	CHECK(start_service());
+	if (umip) {
+		CHECK(!probe(17) && !kservice_running(0) &&
+		      contains(kservice_why(0), "#GP general protection"));
+	} else {
+		struct {
+			uint16_t limit;
+			uint64_t base;
+		} __attribute__((packed)) gdtr = { 0, 0 };
+
+		__asm__ volatile("sgdt %0" : "=m"(gdtr));
+		CHECK(probe(17) && res_count == 1U && (uint64_t)res[0] == gdtr.base &&
+		      kservice_running(0));
+		kservice_stop(0, "the test is done");
+	}
+	CHECK(pmm_used_pages() == baseline);
+	kprintf("    SMEP %s, SMAP %s, UMIP %s", (cr4 >> 20 & 1U) != 0U ? "on" : "off",
+		(cr4 >> 21 & 1U) != 0U ? "on" : "off", umip ? "on" : "off");
+	verdict("supervisor-protections");
 	/* A file that is no ELF executable, and one cut short. */
 	spec.elf_len = 40;
 	CHECK(!start_service() &&

@@ -19,6 +19,12 @@
 #define USER_ENTRY_STACK 4096U
 #define MSR_EFER 0xC0000080U
 #define EFER_SCE (1ULL << 0)
+#define CR4_UMIP (1ULL << 11)
+#define CR4_SMEP (1ULL << 20)
+#define CR4_SMAP (1ULL << 21)
+#define CPUID7_EBX_SMEP (1U << 7)
+#define CPUID7_EBX_SMAP (1U << 20)
+#define CPUID7_ECX_UMIP (1U << 2)
 #define MSR_STAR 0xC0000081U
 #define MSR_LSTAR 0xC0000082U
 #define MSR_FMASK 0xC0000084U
@@ -117,6 +123,28 @@ static void idt_init(void)
 	idt_ready = true;
 }
 
+/* Where the CPU has them: SMEP (the kernel never runs a user page), SMAP (it never reads or
+ * writes one through a user mapping: it copies through the physical addresses a service's
+ * page tables give, kernel/service/uspace.c) and UMIP (ring 3 cannot read the GDT, IDT,
+ * LDT or TR). A CR4 bit the CPU lacks is reserved, so each is asked of CPUID first. */
+static void protect_supervisor(void)
+{
+	uint32_t r[4];
+	uint64_t cr4 = 0;
+
+	cpuid(0, 0, r);
+	if (r[0] < 7U) {
+		return;
+	}
+	cpuid(7, 0, r);
+	cr4 |= (r[1] & CPUID7_EBX_SMEP) != 0U ? CR4_SMEP : 0U;
+	cr4 |= (r[1] & CPUID7_EBX_SMAP) != 0U ? CR4_SMAP : 0U;
+	cr4 |= (r[2] & CPUID7_ECX_UMIP) != 0U ? CR4_UMIP : 0U;
+	if (cr4 != 0U) {
+		write_cr4(read_cr4() | cr4);
+	}
+}
+
 void trap_init_cpu(unsigned cpu)
 {
 	struct cpu_tables *t = &cpus[cpu];
@@ -166,6 +194,7 @@ void trap_init_cpu(unsigned cpu)
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 	wrmsr(MSR_GS_BASE, 0);
 	wrmsr(MSR_KERNEL_GS_BASE, (uint64_t)(uintptr_t)&t->user);
+	protect_supervisor();
 }
 
 struct user_cpu *user_cpu_this(void)

@@ -2,7 +2,8 @@
  * Linux program that speaks include/donjon/service_channel.h and, for each TPM_COMMAND,
  * runs the probe named by the payload's second byte. Probe 1 tries what a service must
  * get an error for and answers with each system call's result; the others do what must
- * stop it (a fault, a privileged instruction, a forbidden call, a loop). Hosted, the same
+ * stop it (a fault, a privileged instruction, a forbidden call, a loop); probe 17 reads the
+ * GDT's base (SGDT), which a kernel with UMIP refuses. Hosted, the same
  * program runs as an ordinary process (the answers are Linux's own).
  *
  * A response is a TPM-shaped payload: tag 0x8001, its size, response code 0, then the
@@ -222,6 +223,16 @@ static __attribute__((noinline)) void run_probe(unsigned probe)
 			r = mprotect(page, 4096, PROT_READ | PROT_EXEC) == 0 ? 0 : -(int64_t)errno;
 		}
 		answer(&r, 1);
+		break;
+	}
+	case 17: { /* read the GDT's base: with UMIP a #GP, without it the kernel's address */
+		struct {
+			uint16_t limit;
+			uint64_t base;
+		} __attribute__((packed)) gdtr = { 0, 0 };
+
+		__asm__ volatile("sgdt %0" : "=m"(gdtr));
+		answer((const int64_t[]){ (int64_t)gdtr.base }, 1);
 		break;
 	}
 	default:
